@@ -1,0 +1,188 @@
+//! Exact word statistics with Python's `str.split()` semantics.
+//!
+//! `shortlong` answers one question fast and exactly: of the words of a text
+//! (split on the 29 whitespace code points of Python's `str.split()`),
+//! ignoring some words ("the" and "a" by default), what fraction has more
+//! than N code points (8 by default)? The pure-Python function
+//!
+//! ```python
+//! def short_long(text):
+//!     words = [w for w in text.split() if w != "the" and w != "a"]
+//!     return sum(len(w) > 8 for w in words) / len(words)
+//! ```
+//!
+//! is the definition; this crate gives the identical counts for every input.
+//!
+//! ```
+//! let c = shortlong::count_str("the encyclopedia is a resource", &Default::default());
+//! assert_eq!((c.words, c.ignored, c.long), (5, 2, 1));
+//! assert_eq!(c.fraction(), Some(1.0 / 3.0));
+//! ```
+//!
+//! This crate is safe Rust apart from the SIMD backends; it knows nothing of
+//! C or Python (those live in `shortlong-ffi` and the Python package).
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod options;
+pub mod scalar;
+mod utf8;
+pub mod whitespace;
+
+pub use options::{Options, OptionsError};
+pub use utf8::Utf8ErrorKind;
+
+use std::fmt;
+
+/// Word counts of a text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Counts {
+    /// All whitespace-separated words.
+    pub words: u64,
+    /// Words equal to an ignore entry.
+    pub ignored: u64,
+    /// Words not ignored with more than `longer_than` code points.
+    pub long: u64,
+}
+
+impl Counts {
+    /// Words that are not ignored.
+    pub fn remaining(&self) -> u64 {
+        self.words - self.ignored
+    }
+
+    /// `long / (words - ignored)`, or `None` when no word remains.
+    ///
+    /// Both counts are below 2^53 for any text that fits in memory, so the
+    /// division is the correctly rounded quotient, bit for bit what Python's
+    /// `int / int` gives.
+    pub fn fraction(&self) -> Option<f64> {
+        match self.remaining() {
+            0 => None,
+            n => Some(self.long as f64 / n as f64),
+        }
+    }
+}
+
+impl std::ops::Add for Counts {
+    type Output = Counts;
+    fn add(self, o: Counts) -> Counts {
+        Counts {
+            words: self.words + o.words,
+            ignored: self.ignored + o.ignored,
+            long: self.long + o.long,
+        }
+    }
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        *self = *self + o;
+    }
+}
+
+/// What to do with bytes that are not UTF-8 (Python's codec error handlers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Errors {
+    /// Fail with a [`Utf8Error`].
+    #[default]
+    Strict,
+    /// Count each invalid sequence (maximal subpart) as one U+FFFD, exactly as
+    /// `bytes.decode("utf-8", "replace")` does.
+    Replace,
+    /// Like `Strict`, but accept lone surrogates encoded as 3 bytes (ED A0..BF
+    /// 80..BF), as `str.encode("utf-8", "surrogatepass")` writes them. Each is
+    /// one code point. This is how a Python `str` reaches the core exactly.
+    SurrogatePass,
+}
+
+/// Invalid UTF-8: where, how long, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Utf8Error {
+    /// Byte offset of the invalid sequence from the start of the text.
+    pub offset: u64,
+    /// Its length in bytes (as `UnicodeDecodeError.end - start` in Python).
+    pub len: usize,
+    /// Why it is invalid.
+    pub kind: Utf8ErrorKind,
+}
+
+impl fmt::Display for Utf8Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid UTF-8 at byte offset {}: {}",
+            self.offset,
+            self.kind.reason()
+        )
+    }
+}
+
+impl std::error::Error for Utf8Error {}
+
+/// Count the words of UTF-8 `text`.
+///
+/// ```
+/// use shortlong::{count, Errors, Options};
+/// let o = Options::default();
+/// assert_eq!(count(b"caf\xC3\xA9", &o, Errors::Strict).unwrap().words, 1);
+/// let e = count(b"ok \xFF", &o, Errors::Strict).unwrap_err();
+/// assert_eq!(e.offset, 3);
+/// assert_eq!(count(b"ok \xFF", &o, Errors::Replace).unwrap().words, 2);
+/// ```
+pub fn count(text: &[u8], opts: &Options, errors: Errors) -> Result<Counts, Utf8Error> {
+    scalar::count(text, opts, errors)
+}
+
+/// Count the words of a `str` (always valid, so this cannot fail).
+pub fn count_str(text: &str, opts: &Options) -> Counts {
+    scalar::count(text.as_bytes(), opts, Errors::Strict).expect("a str is valid UTF-8")
+}
+
+/// The article's statistic with the default options: `None` when no word
+/// remains (where Python raises `ZeroDivisionError`).
+pub fn short_long(text: &str) -> Option<f64> {
+    count_str(text, &Options::default()).fraction()
+}
+
+/// Counts a text that arrives in chunks, cut anywhere (even inside a
+/// character); the result equals [`count`] on the whole text.
+///
+/// ```
+/// use shortlong::{Counter, Errors, Options};
+/// let mut c = Counter::new(Options::default(), Errors::Strict);
+/// c.feed("encyclop\u{00E9}".as_bytes()[..9].as_ref()).unwrap();
+/// c.feed("encyclop\u{00E9}dia".as_bytes()[9..].as_ref()).unwrap();
+/// assert_eq!(c.finish().unwrap().long, 1);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Counter {
+    opts: Options,
+    machine: scalar::Machine,
+}
+
+impl Counter {
+    /// A counter with nothing fed yet.
+    pub fn new(opts: Options, errors: Errors) -> Self {
+        Counter {
+            opts,
+            machine: scalar::Machine::new(errors),
+        }
+    }
+
+    /// Feed the next chunk. After an error, every call returns that error;
+    /// [`Counter::counts`] still has the words completed before it.
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<(), Utf8Error> {
+        self.machine.feed(&self.opts, chunk, false)
+    }
+
+    /// Counts of the words completed so far (the last word may still grow).
+    pub fn counts(&self) -> Counts {
+        self.machine.counts()
+    }
+
+    /// End of input: the counts of the whole text.
+    pub fn finish(mut self) -> Result<Counts, Utf8Error> {
+        self.machine.finish(&self.opts)
+    }
+}

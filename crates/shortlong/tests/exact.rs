@@ -1,0 +1,244 @@
+//! The core against an independent naive reference: `str::split` on the
+//! whitespace predicate, the way the article did it, minus its four bugs.
+
+use proptest::prelude::*;
+use shortlong::whitespace::{is_space, SPACES};
+use shortlong::{count, count_str, Counter, Counts, Errors, Options};
+
+/// Naive reference over Rust `char`s (no surrogates here).
+fn naive(text: &str, longer_than: u64, ignore: &[&str]) -> Counts {
+    let mut c = Counts::default();
+    for w in text
+        .split(|ch: char| is_space(ch as u32))
+        .filter(|w| !w.is_empty())
+    {
+        c.words += 1;
+        if ignore.contains(&w) {
+            c.ignored += 1;
+        } else if w.chars().count() as u64 > longer_than {
+            c.long += 1;
+        }
+    }
+    c
+}
+
+fn check(text: &str) {
+    let got = count_str(text, &Options::default());
+    assert_eq!(got, naive(text, 8, &["the", "a"]), "{text:?}");
+}
+
+fn spaces() -> Vec<char> {
+    SPACES.iter().map(|&c| char::from_u32(c).unwrap()).collect()
+}
+
+#[test]
+fn every_whitespace_code_point_separates_words() {
+    for s in spaces() {
+        let text = format!("one{s}two{s}{s}three{s}");
+        let c = count_str(&text, &Options::default());
+        assert_eq!(c.words, 3, "U+{:04X}", s as u32);
+        check(&text);
+        // Leading, trailing and only whitespace.
+        assert_eq!(count_str(&format!("{s}{s}"), &Options::default()).words, 0);
+        check(&format!("{s}x"));
+    }
+}
+
+#[test]
+fn look_alikes_are_not_whitespace() {
+    for s in [
+        '\u{180E}', '\u{200B}', '\u{FEFF}', '\u{0000}', '\u{007F}', '\u{2060}', '\u{3164}',
+    ] {
+        let text = format!("one{s}two");
+        assert_eq!(
+            count_str(&text, &Options::default()).words,
+            1,
+            "U+{:04X}",
+            s as u32
+        );
+    }
+}
+
+#[test]
+fn length_is_in_code_points_for_every_utf8_width() {
+    // 8 code points is not long, 9 is, whatever the width of each.
+    for ch in ['x', 'é', 'ж', '中', '€', '😀', '\u{10FFFF}'] {
+        let eight: String = std::iter::repeat(ch).take(8).collect();
+        let nine: String = std::iter::repeat(ch).take(9).collect();
+        let c = count_str(&format!("{eight} {nine}"), &Options::default());
+        assert_eq!((c.words, c.long), (2, 1), "{ch}");
+        check(&format!("{eight}\u{3000}{nine}\u{85}"));
+    }
+    // Mixed widths in one word: 1+2+3+4 bytes, 9 code points.
+    let mixed = "aé中😀aé中😀a";
+    assert_eq!(mixed.chars().count(), 9);
+    assert_eq!(count_str(mixed, &Options::default()).long, 1);
+}
+
+#[test]
+fn ignored_words_next_to_every_whitespace() {
+    for s in spaces() {
+        for w in ["the", "a"] {
+            let text = format!("{w}{s}{w}{s}The{s}A{s}then{s}x{w}");
+            let c = count_str(&text, &Options::default());
+            assert_eq!((c.words, c.ignored), (6, 2), "{text:?}");
+            check(&text);
+        }
+    }
+}
+
+#[test]
+fn empty_and_whitespace_only_have_no_words() {
+    let o = Options::default();
+    for text in [
+        "",
+        " ",
+        "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f",
+        "\u{a0}\u{3000}\u{2029}",
+    ] {
+        let c = count_str(text, &o);
+        assert_eq!(c, Counts::default());
+        assert_eq!(c.fraction(), None);
+    }
+    assert_eq!(count_str("the a the", &o).fraction(), None);
+    assert_eq!(shortlong::short_long("a the"), None);
+}
+
+#[test]
+fn the_article_sample_sentence() {
+    let c = count_str("the Encyclopedia of a thing", &Options::default());
+    assert_eq!(
+        c,
+        Counts {
+            words: 5,
+            ignored: 2,
+            long: 1
+        }
+    );
+    assert_eq!(c.fraction(), Some(1.0 / 3.0));
+}
+
+#[test]
+fn other_thresholds_and_ignore_lists() {
+    let text = "Of the people, by the people, for the people";
+    let o = Options::new(2, ["the", "people,", "by"]).unwrap();
+    assert_eq!(
+        count_str(text, &o),
+        naive(text, 2, &["the", "people,", "by"])
+    );
+    let o = Options::new(0, Vec::<&str>::new()).unwrap();
+    assert_eq!(count_str(text, &o), naive(text, 0, &[]));
+}
+
+#[test]
+fn surrogates_count_as_one_code_point_each() {
+    // "\ud800" * 9 as Python's surrogatepass writes it: one long word.
+    let word: Vec<u8> = std::iter::repeat(&b"\xED\xA0\x80"[..])
+        .take(9)
+        .flatten()
+        .copied()
+        .collect();
+    let c = count(&word, &Options::default(), Errors::SurrogatePass).unwrap();
+    assert_eq!((c.words, c.long), (1, 1));
+    let e = count(&word, &Options::default(), Errors::Strict).unwrap_err();
+    assert_eq!((e.offset, e.len), (0, 1));
+    let ign = Options::new(8, [&b"\xED\xA0\x80"[..]]).unwrap();
+    let c = count(b"\xED\xA0\x80 x", &ign, Errors::SurrogatePass).unwrap();
+    assert_eq!((c.words, c.ignored), (2, 1));
+}
+
+#[test]
+fn replace_counts_each_maximal_subpart_as_one_character() {
+    let o = Options::default();
+    // E2 82 is one subpart (one U+FFFD); ED A0 80 is three.
+    let c = count(b"\xE2\x82abcdefg \xED\xA0\x80abcdef", &o, Errors::Replace).unwrap();
+    assert_eq!((c.words, c.long), (2, 1));
+    let e = count(b"abc\xE2\x82", &o, Errors::Strict).unwrap_err();
+    assert_eq!(
+        (e.offset, e.len, e.kind.reason()),
+        (3, 2, "unexpected end of data")
+    );
+    // An ignore entry may contain U+FFFD and then matches a replaced word.
+    let o = Options::new(8, ["\u{FFFD}x"]).unwrap();
+    let c = count(b"\xFFx \xFF\xFEx", &o, Errors::Replace).unwrap();
+    assert_eq!((c.words, c.ignored), (2, 1));
+}
+
+fn text_strategy() -> impl Strategy<Value = String> {
+    let pieces = prop_oneof![
+        Just("the".to_string()),
+        Just("a".to_string()),
+        Just("The".to_string()),
+        "[a-z]{1,12}",
+        "[é中😀ж\u{180E}\u{200B}\u{FEFF}x]{1,10}",
+        proptest::sample::select(spaces()).prop_map(|c| c.to_string()),
+        any::<char>().prop_map(|c| c.to_string()),
+    ];
+    proptest::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
+}
+
+fn cuts(len: usize) -> impl Strategy<Value = Vec<usize>> {
+    proptest::collection::vec(0..=len, 0..8).prop_map(|mut v| {
+        v.sort_unstable();
+        v
+    })
+}
+
+fn feed_cut(
+    bytes: &[u8],
+    cuts: &[usize],
+    o: &Options,
+    errors: Errors,
+) -> Result<Counts, shortlong::Utf8Error> {
+    let mut counter = Counter::new(o.clone(), errors);
+    let mut prev = 0;
+    for &c in cuts {
+        counter.feed(&bytes[prev..c])?;
+        prev = c;
+    }
+    counter.feed(&bytes[prev..])?;
+    counter.finish()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn whole_text_equals_naive(text in text_strategy(), n in 0u64..12) {
+        let o = Options::new(n, ["the", "a", "é"]).unwrap();
+        prop_assert_eq!(count_str(&text, &o), naive(&text, n, &["the", "a", "é"]));
+    }
+
+    #[test]
+    fn stream_equals_whole_text_at_any_cuts(
+        (text, cuts) in text_strategy().prop_flat_map(|t| { let n = t.len(); (Just(t), cuts(n)) })
+    ) {
+        let o = Options::new(8, ["the", "a", "é中"]).unwrap();
+        let whole = count(text.as_bytes(), &o, Errors::Strict).unwrap();
+        prop_assert_eq!(feed_cut(text.as_bytes(), &cuts, &o, Errors::Strict).unwrap(), whole);
+    }
+
+    #[test]
+    fn stream_equals_whole_on_arbitrary_bytes(
+        (bytes, cuts) in proptest::collection::vec(
+            prop_oneof![any::<u8>(), Just(b' '), Just(0xED), Just(0xA0), Just(0x80), Just(b'a')], 0..64)
+            .prop_flat_map(|b| { let n = b.len(); (Just(b), cuts(n)) }),
+        errors in prop_oneof![Just(Errors::Strict), Just(Errors::Replace), Just(Errors::SurrogatePass)],
+    ) {
+        let o = Options::new(3, ["a", "\u{FFFD}", "\u{FFFD}a"]).unwrap();
+        let whole = count(&bytes, &o, errors);
+        prop_assert_eq!(feed_cut(&bytes, &cuts, &o, errors), whole);
+        // Replace mode equals decoding first (Rust's lossy decoding follows
+        // the same maximal-subpart rule as Python's).
+        if errors == Errors::Replace {
+            let text = String::from_utf8_lossy(&bytes);
+            prop_assert_eq!(whole.unwrap(), naive(&text, 3, &["a", "\u{FFFD}", "\u{FFFD}a"]));
+        }
+        if errors == Errors::Strict {
+            match std::str::from_utf8(&bytes) {
+                Ok(s) => prop_assert_eq!(whole.unwrap(), naive(s, 3, &["a", "\u{FFFD}", "\u{FFFD}a"])),
+                Err(e) => prop_assert_eq!(whole.unwrap_err().offset, e.valid_up_to() as u64),
+            }
+        }
+    }
+}
