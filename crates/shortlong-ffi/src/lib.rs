@@ -1,1 +1,539 @@
+//! The C ABI of shortlong: every `extern "C"` function and `#[repr(C)]` type.
+//!
+//! Conventions (after rustls-ffi, see `../shared/STYLE.md`):
+//! - Names: `sl_<type>_<verb>` functions, `Sl*` types, `SL_*` constants.
+//! - Every function returns an [`SlStatus`] (except the two that return
+//!   static strings); numbers are never reused.
+//! - Text is `(const uint8_t *ptr, size_t len)` without a NUL terminator;
+//!   `(NULL, 0)` is the empty text and `(NULL, n > 0)` is
+//!   `SL_STATUS_NULL_POINTER`.
+//! - Inputs come before out-params; out-params are written only on success.
+//!   Error-detail params (`SlUtf8Error *`, `size_t *bad_index`) may be NULL
+//!   and are written only with the status they describe.
+//! - Every body runs inside [`guard`]: a panic becomes `SL_STATUS_PANIC`
+//!   instead of unwinding into C.
+//! - No global or thread-local error state: everything a caller needs to
+//!   know comes back through the status and the out-params.
+//!
+//! This crate holds no counting logic; it translates between C and the
+//! `shortlong` core.
 
+#![allow(non_camel_case_types)]
+
+use shortlong::{Counter, Counts, Errors, Options, OptionsError, Utf8Error};
+use std::ffi::c_char;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Result of every `sl_*` call. Values are stable and never reused.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlStatus {
+    /// Success.
+    Ok = 0,
+    /// A required pointer was NULL (or text was `(NULL, n > 0)`).
+    NullPointer = 1,
+    /// The text is not valid UTF-8 (details in the `SlUtf8Error`).
+    InvalidUtf8 = 2,
+    /// No word remains after removing ignored words: the fraction is 0/0.
+    NoWords = 3,
+    /// An ignore entry is empty.
+    EmptyIgnore = 4,
+    /// An ignore entry contains whitespace.
+    IgnoreHasWhitespace = 5,
+    /// An ignore entry is not UTF-8.
+    IgnoreNotUtf8 = 6,
+    /// The `errors` argument is not one of the `SL_ERRORS_*` values.
+    InvalidErrors = 7,
+    /// The stream was already finished.
+    StreamFinished = 8,
+    /// A length does not fit in memory (`len > PTRDIFF_MAX`).
+    TooLong = 9,
+    /// A bug in shortlong: a Rust panic was caught at the boundary.
+    Panic = 10,
+}
+
+/// Invalid sequences are an error (`SL_STATUS_INVALID_UTF8`).
+pub const SL_ERRORS_STRICT: u32 = 0;
+/// Each invalid sequence counts as one U+FFFD, like Python's "replace".
+pub const SL_ERRORS_REPLACE: u32 = 1;
+/// Like strict, but 3-byte encodings of lone surrogates (U+D800..U+DFFF)
+/// count as one character each, like Python's "surrogatepass".
+pub const SL_ERRORS_SURROGATEPASS: u32 = 2;
+
+/// `SlUtf8Error.kind`: a byte that cannot start a character.
+pub const SL_UTF8_INVALID_START_BYTE: u32 = 1;
+/// `SlUtf8Error.kind`: a lead byte followed by a byte that cannot continue it.
+pub const SL_UTF8_INVALID_CONTINUATION_BYTE: u32 = 2;
+/// `SlUtf8Error.kind`: the text ends inside a character.
+pub const SL_UTF8_UNEXPECTED_END: u32 = 3;
+
+/// Word counts of a text.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SlCounts {
+    /// All whitespace-separated words.
+    pub words: u64,
+    /// Words equal to an ignore entry.
+    pub ignored: u64,
+    /// Words not ignored with more than `longer_than` code points.
+    pub long_words: u64,
+}
+
+/// Where and why a text is not UTF-8.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SlUtf8Error {
+    /// Byte offset of the invalid sequence from the start of the text
+    /// (of the whole stream, for `sl_stream_feed`).
+    pub offset: u64,
+    /// Length of the invalid sequence in bytes (1 to 3).
+    pub length: u64,
+    /// One of the `SL_UTF8_*` kinds.
+    pub kind: u32,
+}
+
+/// A borrowed UTF-8 string: `(ptr, len)`, no NUL terminator.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SlStr {
+    /// First byte (may be NULL when `len` is 0).
+    pub ptr: *const u8,
+    /// Number of bytes.
+    pub len: usize,
+}
+
+/// Counting options: threshold, ignore list and UTF-8 error handling.
+/// Opaque; create with `sl_options_new`, free with `sl_options_free`.
+/// Immutable once created, so one may be shared by any number of threads.
+pub struct SlOptions {
+    options: Options,
+    errors: Errors,
+}
+
+/// A text counted chunk by chunk. Opaque; create with `sl_stream_new`, free
+/// with `sl_stream_free`. Not thread-safe: use one stream from one thread
+/// at a time.
+pub struct SlStream {
+    counter: Option<Counter>,
+}
+
+/// Run `body`, turning a panic into `SL_STATUS_PANIC`.
+fn guard(body: impl FnOnce() -> Result<(), SlStatus>) -> SlStatus {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => SlStatus::Ok,
+        Ok(Err(status)) => status,
+        Err(_) => SlStatus::Panic,
+    }
+}
+
+/// The text `(ptr, len)` as a slice.
+///
+/// # Safety
+/// Unless `ptr` is NULL, it must point to `len` readable bytes that stay
+/// valid and unmodified for `'a`.
+unsafe fn text<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], SlStatus> {
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(&[])
+        } else {
+            Err(SlStatus::NullPointer)
+        };
+    }
+    if len > isize::MAX as usize {
+        return Err(SlStatus::TooLong);
+    }
+    // SAFETY: non-null, len <= isize::MAX, and the caller promises `len`
+    // readable bytes that outlive 'a.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Write `value` through `out`, which was checked non-null.
+fn put<T>(out: *mut T, value: T) {
+    // SAFETY: every caller checked `out` for NULL first, and the C contract
+    // of each function requires it to be valid for a write of `T`.
+    unsafe { out.write(value) }
+}
+
+fn counts_to_c(c: Counts) -> SlCounts {
+    SlCounts {
+        words: c.words,
+        ignored: c.ignored,
+        long_words: c.long,
+    }
+}
+
+fn report_utf8(err: *mut SlUtf8Error, e: Utf8Error) -> SlStatus {
+    if !err.is_null() {
+        put(
+            err,
+            SlUtf8Error {
+                offset: e.offset,
+                length: e.len as u64,
+                kind: e.kind as u32,
+            },
+        );
+    }
+    SlStatus::InvalidUtf8
+}
+
+/// The library version, e.g. "0.1.0": a static NUL-terminated string.
+///
+/// Thread-safe; the caller must not free it.
+#[no_mangle]
+pub extern "C" fn sl_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// A static, NUL-terminated English message for a status value. Unknown
+/// values give "unknown status".
+///
+/// Thread-safe; the caller must not free it.
+#[no_mangle]
+pub extern "C" fn sl_status_message(status: u32) -> *const c_char {
+    let msg: &'static std::ffi::CStr = match status {
+        0 => c"ok",
+        1 => c"a required pointer was NULL",
+        2 => c"the text is not valid UTF-8",
+        3 => c"no words remain after removing ignored words (division by zero)",
+        4 => c"an ignore entry is empty, so it could never match a word",
+        5 => c"an ignore entry contains whitespace, so it could never match a word",
+        6 => c"an ignore entry is not valid UTF-8",
+        7 => c"errors must be SL_ERRORS_STRICT, SL_ERRORS_REPLACE or SL_ERRORS_SURROGATEPASS",
+        8 => c"the stream was already finished",
+        9 => c"a length is larger than PTRDIFF_MAX",
+        10 => c"internal error: a panic was caught at the C boundary (please report it)",
+        _ => c"unknown status",
+    };
+    msg.as_ptr()
+}
+
+/// Create counting options.
+///
+/// - `longer_than`: words with more code points than this are long.
+/// - `ignore`, `ignore_len`: the words to ignore (exact, case-sensitive
+///   UTF-8; lone surrogates allowed as 3-byte sequences). `(NULL, 0)` means
+///   none. The strings are copied; the caller keeps ownership.
+/// - `errors`: one of `SL_ERRORS_*`.
+/// - `out`: on success receives the new options, owned by the caller, who
+///   frees them with `sl_options_free`.
+/// - `bad_index` (may be NULL): receives the index of the offending entry
+///   with `SL_STATUS_EMPTY_IGNORE`, `..._IGNORE_HAS_WHITESPACE` or
+///   `..._IGNORE_NOT_UTF8`.
+///
+/// # Safety
+/// `ignore` must point to `ignore_len` valid `SlStr` (or be NULL with
+/// `ignore_len == 0`), each pointing to `len` readable bytes; `out` must
+/// be valid for writing a pointer; `bad_index` must be NULL or writable.
+/// Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn sl_options_new(
+    longer_than: u64,
+    ignore: *const SlStr,
+    ignore_len: usize,
+    errors: u32,
+    out: *mut *mut SlOptions,
+    bad_index: *mut usize,
+) -> SlStatus {
+    guard(|| {
+        if out.is_null() {
+            return Err(SlStatus::NullPointer);
+        }
+        let errors = match errors {
+            SL_ERRORS_STRICT => Errors::Strict,
+            SL_ERRORS_REPLACE => Errors::Replace,
+            SL_ERRORS_SURROGATEPASS => Errors::SurrogatePass,
+            _ => return Err(SlStatus::InvalidErrors),
+        };
+        let entries: &[SlStr] = if ignore.is_null() {
+            if ignore_len != 0 {
+                return Err(SlStatus::NullPointer);
+            }
+            &[]
+        } else {
+            if ignore_len > isize::MAX as usize / std::mem::size_of::<SlStr>() {
+                return Err(SlStatus::TooLong);
+            }
+            // SAFETY: non-null, size checked above, and the caller promises
+            // `ignore_len` valid SlStr for the duration of this call.
+            unsafe { std::slice::from_raw_parts(ignore, ignore_len) }
+        };
+        let mut words = Vec::with_capacity(entries.len());
+        for e in entries {
+            // SAFETY: the caller promises each entry points to `len` bytes.
+            words.push(unsafe { text(e.ptr, e.len) }?);
+        }
+        let options = Options::new(longer_than, words).map_err(|e| {
+            let (status, index) = match e {
+                OptionsError::EmptyIgnore { index } => (SlStatus::EmptyIgnore, index),
+                OptionsError::IgnoreHasWhitespace { index } => {
+                    (SlStatus::IgnoreHasWhitespace, index)
+                }
+                OptionsError::IgnoreNotUtf8 { index } => (SlStatus::IgnoreNotUtf8, index),
+            };
+            if !bad_index.is_null() {
+                put(bad_index, index);
+            }
+            status
+        })?;
+        put(out, Box::into_raw(Box::new(SlOptions { options, errors })));
+        Ok(())
+    })
+}
+
+/// Free options made by `sl_options_new`. NULL is ignored.
+///
+/// # Safety
+/// `options` must be NULL or come from `sl_options_new`, not yet freed,
+/// and no other thread may be using it.
+#[no_mangle]
+pub unsafe extern "C" fn sl_options_free(options: *mut SlOptions) {
+    let _ = guard(|| {
+        if !options.is_null() {
+            // SAFETY: the caller passes ownership of a pointer made by
+            // Box::into_raw in sl_options_new.
+            drop(unsafe { Box::from_raw(options) });
+        }
+        Ok(())
+    });
+}
+
+/// Default options, built once: longer than 8, ignoring "the" and "a".
+fn default_options() -> &'static SlOptions {
+    static DEFAULT: std::sync::OnceLock<SlOptions> = std::sync::OnceLock::new();
+    DEFAULT.get_or_init(|| SlOptions {
+        options: Options::default(),
+        errors: Errors::Strict,
+    })
+}
+
+/// Resolve an options pointer: NULL means the defaults.
+///
+/// # Safety
+/// `options` must be NULL or a live pointer from `sl_options_new`.
+unsafe fn options<'a>(options: *const SlOptions) -> &'a SlOptions {
+    if options.is_null() {
+        default_options()
+    } else {
+        // SAFETY: the caller promises a live SlOptions, which is immutable.
+        unsafe { &*options }
+    }
+}
+
+/// Count the words of a text.
+///
+/// - `options`: from `sl_options_new`, or NULL for the defaults (longer
+///   than 8, ignore "the" and "a", strict UTF-8).
+/// - `text`, `len`: the UTF-8 text; `(NULL, 0)` is empty.
+/// - `out`: receives the counts on success.
+/// - `err` (may be NULL): receives the position of the first invalid
+///   sequence with `SL_STATUS_INVALID_UTF8`.
+///
+/// # Safety
+/// `text` must be NULL or point to `len` readable bytes; `options` NULL or
+/// live; `out` writable; `err` NULL or writable. Nothing is retained after
+/// the call. Thread-safe: any number of threads may count at once, sharing
+/// the same options.
+#[no_mangle]
+pub unsafe extern "C" fn sl_count(
+    options: *const SlOptions,
+    text: *const u8,
+    len: usize,
+    out: *mut SlCounts,
+    err: *mut SlUtf8Error,
+) -> SlStatus {
+    guard(|| {
+        if out.is_null() {
+            return Err(SlStatus::NullPointer);
+        }
+        // SAFETY: forwarded caller contract (see # Safety).
+        let (o, t) = unsafe { (self::options(options), self::text(text, len)?) };
+        let c = shortlong::count(t, &o.options, o.errors).map_err(|e| report_utf8(err, e))?;
+        put(out, counts_to_c(c));
+        Ok(())
+    })
+}
+
+/// The fraction of long words among the words not ignored, in one call:
+/// `long_words / (words - ignored)` of `sl_count`. `SL_STATUS_NO_WORDS`
+/// when no word remains (where Python raises `ZeroDivisionError`).
+///
+/// - `options`: from `sl_options_new`, or NULL for the article's statistic
+///   (longer than 8, ignoring "the" and "a", strict UTF-8).
+///
+/// # Safety
+/// `options` NULL or live; `text` NULL or `len` readable bytes; `out`
+/// writable; `err` NULL or writable. Nothing is retained. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn sl_short_long(
+    options: *const SlOptions,
+    text: *const u8,
+    len: usize,
+    out: *mut f64,
+    err: *mut SlUtf8Error,
+) -> SlStatus {
+    guard(|| {
+        if out.is_null() {
+            return Err(SlStatus::NullPointer);
+        }
+        // SAFETY: forwarded caller contract.
+        let (o, t) = unsafe { (self::options(options), self::text(text, len)?) };
+        let c = shortlong::count(t, &o.options, o.errors).map_err(|e| report_utf8(err, e))?;
+        put(out, c.fraction().ok_or(SlStatus::NoWords)?);
+        Ok(())
+    })
+}
+
+/// `long_words / (words - ignored)`; `SL_STATUS_NO_WORDS` when that is 0/0.
+///
+/// # Safety
+/// `counts` must be readable and `out` writable. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn sl_counts_fraction(counts: *const SlCounts, out: *mut f64) -> SlStatus {
+    guard(|| {
+        if counts.is_null() || out.is_null() {
+            return Err(SlStatus::NullPointer);
+        }
+        // SAFETY: non-null and the caller promises a readable SlCounts.
+        let c = unsafe { counts.read() };
+        if c.ignored > c.words {
+            // Not counts this library produced; refuse rather than wrap.
+            return Err(SlStatus::NoWords);
+        }
+        let c = Counts {
+            words: c.words,
+            ignored: c.ignored,
+            long: c.long_words,
+        };
+        put(out, c.fraction().ok_or(SlStatus::NoWords)?);
+        Ok(())
+    })
+}
+
+/// Start counting a text that arrives in chunks.
+///
+/// `options` (NULL for the defaults) is copied; the caller may free it
+/// right after. On success `*out` is a new stream owned by the caller, to
+/// be freed with `sl_stream_free`.
+///
+/// # Safety
+/// `options` NULL or live; `out` writable. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn sl_stream_new(
+    options: *const SlOptions,
+    out: *mut *mut SlStream,
+) -> SlStatus {
+    guard(|| {
+        if out.is_null() {
+            return Err(SlStatus::NullPointer);
+        }
+        // SAFETY: forwarded caller contract.
+        let o = unsafe { self::options(options) };
+        let counter = Counter::new(o.options.clone(), o.errors);
+        put(
+            out,
+            Box::into_raw(Box::new(SlStream {
+                counter: Some(counter),
+            })),
+        );
+        Ok(())
+    })
+}
+
+/// Borrow a live stream.
+///
+/// # Safety
+/// `stream` must be NULL or a live pointer from `sl_stream_new` that no
+/// other thread is using.
+unsafe fn stream<'a>(stream: *mut SlStream) -> Result<&'a mut Counter, SlStatus> {
+    if stream.is_null() {
+        return Err(SlStatus::NullPointer);
+    }
+    // SAFETY: the caller promises exclusive use of a live stream.
+    unsafe { &mut *stream }
+        .counter
+        .as_mut()
+        .ok_or(SlStatus::StreamFinished)
+}
+
+/// Feed the next chunk; a chunk may end anywhere, even inside a character.
+/// After an invalid-UTF-8 error every later call reports the same error.
+///
+/// # Safety
+/// `stream` live and used by this thread only; `chunk` NULL or `len`
+/// readable bytes (not retained); `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn sl_stream_feed(
+    stream: *mut SlStream,
+    chunk: *const u8,
+    len: usize,
+    err: *mut SlUtf8Error,
+) -> SlStatus {
+    guard(|| {
+        // SAFETY: forwarded caller contract.
+        let (s, t) = unsafe { (self::stream(stream)?, text(chunk, len)?) };
+        s.feed(t).map_err(|e| report_utf8(err, e))
+    })
+}
+
+/// Counts of the words completed so far (the last word may still grow).
+/// Useful after an error: nothing counted before it is lost.
+///
+/// # Safety
+/// `stream` live and used by this thread only; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn sl_stream_counts(stream: *mut SlStream, out: *mut SlCounts) -> SlStatus {
+    guard(|| {
+        if out.is_null() {
+            return Err(SlStatus::NullPointer);
+        }
+        // SAFETY: forwarded caller contract.
+        let s = unsafe { self::stream(stream)? };
+        put(out, counts_to_c(s.counts()));
+        Ok(())
+    })
+}
+
+/// End of input: the counts of the whole text. The stream is finished
+/// afterwards (whatever the status): later feeds return
+/// `SL_STATUS_STREAM_FINISHED`. It must still be freed.
+///
+/// # Safety
+/// `stream` live and used by this thread only; `out` writable; `err` NULL
+/// or writable.
+#[no_mangle]
+pub unsafe extern "C" fn sl_stream_finish(
+    stream: *mut SlStream,
+    out: *mut SlCounts,
+    err: *mut SlUtf8Error,
+) -> SlStatus {
+    guard(|| {
+        if out.is_null() {
+            return Err(SlStatus::NullPointer);
+        }
+        if stream.is_null() {
+            return Err(SlStatus::NullPointer);
+        }
+        // SAFETY: non-null; the caller promises a live stream used only here.
+        let slot = unsafe { &mut (*stream).counter };
+        let counter = slot.take().ok_or(SlStatus::StreamFinished)?;
+        let c = counter.finish().map_err(|e| report_utf8(err, e))?;
+        put(out, counts_to_c(c));
+        Ok(())
+    })
+}
+
+/// Free a stream. NULL is ignored.
+///
+/// # Safety
+/// `stream` must be NULL or come from `sl_stream_new`, not yet freed, and
+/// not in use by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn sl_stream_free(stream: *mut SlStream) {
+    let _ = guard(|| {
+        if !stream.is_null() {
+            // SAFETY: ownership of a Box::into_raw pointer comes back here.
+            drop(unsafe { Box::from_raw(stream) });
+        }
+        Ok(())
+    });
+}

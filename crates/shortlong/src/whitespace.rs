@@ -17,12 +17,20 @@ pub const SPACES: [u32; 29] = [
 /// Is `cp` one of the [`SPACES`]?
 #[inline]
 pub const fn is_space(cp: u32) -> bool {
-    match cp {
-        0x09..=0x0D | 0x1C..=0x20 => true,
-        0x85 | 0xA0 | 0x1680 | 0x2028 | 0x2029 | 0x202F | 0x205F | 0x3000 => true,
-        0x2000..=0x200A => true,
-        _ => false,
-    }
+    matches!(
+        cp,
+        0x09..=0x0D
+            | 0x1C..=0x20
+            | 0x85
+            | 0xA0
+            | 0x1680
+            | 0x2000..=0x200A
+            | 0x2028
+            | 0x2029
+            | 0x202F
+            | 0x205F
+            | 0x3000
+    )
 }
 
 /// Is the ASCII byte `b` a whitespace character?

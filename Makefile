@@ -1,0 +1,69 @@
+# Two entry points (see README):
+#   make run   build everything in .venv and compare with the pure-Python reference
+#   make test  every linter and test suite (what CI runs)
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FILE   ?= ../shared/data/formalSentences.txt
+LIB    := target/release/libshortlong_ffi.a
+HEADER := crates/shortlong-ffi/include/shortlong.h
+CEX    := examples/c/count_file
+
+.PHONY: run test venv develop lint rust-test c-example py-test header clean
+
+$(VENV)/.installed: requirements-dev.txt
+	@command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Build the Rust library and install the package into .venv (editable).
+develop: venv
+	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH \
+	  $(VENV)/bin/maturin develop --release -q
+
+run: develop
+	$(PY) bench/compare_seed.py $(FILE)
+
+test: lint rust-test c-example py-test
+	@echo "make test: all suites passed"
+
+lint: venv
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/ruff check python tests bench
+	$(VENV)/bin/ruff format --check python tests bench
+
+# Includes the header check (crates/shortlong-ffi/tests/header.rs).
+rust-test:
+	cargo test --workspace
+
+# Regenerate the committed C header after changing the C ABI.
+header:
+	SL_BLESS=1 cargo test -p shortlong-ffi --test header
+
+$(LIB): $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.lock
+	cargo build --release -p shortlong-ffi
+
+$(CEX): examples/c/count_file.c $(HEADER) $(LIB)
+	cc -std=c11 -Wall -Wextra -Werror -I crates/shortlong-ffi/include $< $(LIB) -lpthread -ldl -lm -o $@
+
+# The C example is compiled here and run (plain and under valgrind) by
+# tests/test_c_example.py, which checks its output against the reference.
+c-example: $(CEX)
+	@command -v valgrind >/dev/null || { echo "installing valgrind"; apt-get update -qq && apt-get install -y -qq valgrind; }
+
+py-test: develop c-example
+	$(VENV)/bin/mypy
+	SHORTLONG_C_EXAMPLE=$(abspath $(CEX)) $(VENV)/bin/pytest -q
+
+clean:
+	cargo clean
+	rm -rf $(VENV) $(CEX) python/shortlong/_native

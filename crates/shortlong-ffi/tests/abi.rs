@@ -1,0 +1,280 @@
+//! The C ABI called as C would call it: pointer/length cases, invalid UTF-8,
+//! option errors, streams, and the out-param discipline.
+
+use shortlong_ffi::*;
+use std::ffi::CStr;
+use std::ptr::{null, null_mut};
+
+const SENTINEL: SlCounts = SlCounts {
+    words: 7,
+    ignored: 7,
+    long_words: 7,
+};
+
+fn count(opts: *const SlOptions, ptr: *const u8, len: usize) -> (SlStatus, SlCounts, SlUtf8Error) {
+    let mut out = SENTINEL;
+    let mut err = SlUtf8Error::default();
+    let st = unsafe { sl_count(opts, ptr, len, &mut out, &mut err) };
+    (st, out, err)
+}
+
+#[test]
+fn the_four_pointer_length_cases() {
+    let text = b"the encyclopedia is a resource";
+    // (non-NULL, n)
+    let (st, c, _) = count(null(), text.as_ptr(), text.len());
+    assert_eq!(st, SlStatus::Ok);
+    assert_eq!(
+        c,
+        SlCounts {
+            words: 5,
+            ignored: 2,
+            long_words: 1
+        }
+    );
+    // (non-NULL, 0): empty
+    let (st, c, _) = count(null(), text.as_ptr(), 0);
+    assert_eq!((st, c), (SlStatus::Ok, SlCounts::default()));
+    // (NULL, 0): empty
+    let (st, c, _) = count(null(), null(), 0);
+    assert_eq!((st, c), (SlStatus::Ok, SlCounts::default()));
+    // (NULL, n > 0): error, out untouched
+    let (st, c, _) = count(null(), null(), 5);
+    assert_eq!((st, c), (SlStatus::NullPointer, SENTINEL));
+    // NULL out-param
+    let st = unsafe { sl_count(null(), text.as_ptr(), text.len(), null_mut(), null_mut()) };
+    assert_eq!(st, SlStatus::NullPointer);
+    // A length no allocation can have.
+    let (st, c, _) = count(null(), text.as_ptr(), usize::MAX);
+    assert_eq!((st, c), (SlStatus::TooLong, SENTINEL));
+}
+
+#[test]
+fn invalid_utf8_reports_offset_length_and_kind() {
+    for (text, offset, length, kind) in [
+        (&b"ok \xFF"[..], 3, 1, SL_UTF8_INVALID_START_BYTE),
+        (
+            &b"abc\xE2\x82A"[..],
+            3,
+            2,
+            SL_UTF8_INVALID_CONTINUATION_BYTE,
+        ),
+        (&b"abcd\xF0\x9F\x98"[..], 4, 3, SL_UTF8_UNEXPECTED_END),
+        (
+            &b"\xED\xA0\x80"[..],
+            0,
+            1,
+            SL_UTF8_INVALID_CONTINUATION_BYTE,
+        ),
+    ] {
+        let (st, c, e) = count(null(), text.as_ptr(), text.len());
+        assert_eq!((st, c), (SlStatus::InvalidUtf8, SENTINEL), "{text:02X?}");
+        assert_eq!(
+            e,
+            SlUtf8Error {
+                offset,
+                length,
+                kind
+            },
+            "{text:02X?}"
+        );
+        // err may be NULL.
+        let mut out = SENTINEL;
+        let st = unsafe { sl_count(null(), text.as_ptr(), text.len(), &mut out, null_mut()) };
+        assert_eq!((st, out), (SlStatus::InvalidUtf8, SENTINEL));
+    }
+}
+
+fn options(
+    longer_than: u64,
+    ignore: &[&[u8]],
+    errors: u32,
+) -> Result<*mut SlOptions, (SlStatus, usize)> {
+    let strs: Vec<SlStr> = ignore
+        .iter()
+        .map(|w| SlStr {
+            ptr: w.as_ptr(),
+            len: w.len(),
+        })
+        .collect();
+    let mut out = null_mut();
+    let mut bad = usize::MAX;
+    let st = unsafe {
+        sl_options_new(
+            longer_than,
+            strs.as_ptr(),
+            strs.len(),
+            errors,
+            &mut out,
+            &mut bad,
+        )
+    };
+    if st == SlStatus::Ok {
+        assert!(!out.is_null());
+        Ok(out)
+    } else {
+        assert!(out.is_null(), "out written on failure");
+        Err((st, bad))
+    }
+}
+
+#[test]
+fn options_errors_and_modes() {
+    assert_eq!(
+        options(8, &[b"the", b""], 0).unwrap_err(),
+        (SlStatus::EmptyIgnore, 1)
+    );
+    assert_eq!(
+        options(8, &[b"a\xC2\xA0b"], 0).unwrap_err(),
+        (SlStatus::IgnoreHasWhitespace, 0)
+    );
+    assert_eq!(
+        options(8, &[b"x", b"\xFF"], 0).unwrap_err(),
+        (SlStatus::IgnoreNotUtf8, 1)
+    );
+    assert_eq!(options(8, &[], 3).unwrap_err().0, SlStatus::InvalidErrors);
+    let mut out = null_mut();
+    let st = unsafe { sl_options_new(8, null(), 2, 0, &mut out, null_mut()) };
+    assert_eq!(st, SlStatus::NullPointer);
+
+    let text = b"\xFFabcdefgh a\xFF";
+    let replace = options(8, &[b"a\xEF\xBF\xBD"], SL_ERRORS_REPLACE).unwrap();
+    let (st, c, _) = count(replace, text.as_ptr(), text.len());
+    assert_eq!(
+        (st, c),
+        (
+            SlStatus::Ok,
+            SlCounts {
+                words: 2,
+                ignored: 1,
+                long_words: 1
+            }
+        )
+    );
+    let pass = options(0, &[], SL_ERRORS_SURROGATEPASS).unwrap();
+    let (st, c, _) = count(pass, b"\xED\xA0\x80".as_ptr(), 3);
+    assert_eq!(
+        (st, c),
+        (
+            SlStatus::Ok,
+            SlCounts {
+                words: 1,
+                ignored: 0,
+                long_words: 1
+            }
+        )
+    );
+    unsafe {
+        sl_options_free(replace);
+        sl_options_free(pass);
+        sl_options_free(null_mut());
+    }
+}
+
+#[test]
+fn short_long_and_fraction() {
+    let mut f = -1.0;
+    let t = b"the Encyclopedia of a thing";
+    assert_eq!(
+        unsafe { sl_short_long(null(), t.as_ptr(), t.len(), &mut f, null_mut()) },
+        SlStatus::Ok
+    );
+    assert_eq!(f, 1.0 / 3.0);
+    let mut f = -1.0;
+    assert_eq!(
+        unsafe { sl_short_long(null(), b"a the".as_ptr(), 5, &mut f, null_mut()) },
+        SlStatus::NoWords
+    );
+    assert_eq!(
+        unsafe { sl_short_long(null(), null(), 0, &mut f, null_mut()) },
+        SlStatus::NoWords
+    );
+    assert_eq!(f, -1.0);
+    let c = SlCounts {
+        words: 4,
+        ignored: 1,
+        long_words: 1,
+    };
+    assert_eq!(unsafe { sl_counts_fraction(&c, &mut f) }, SlStatus::Ok);
+    assert_eq!(f, 1.0 / 3.0);
+    let bad = SlCounts {
+        words: 1,
+        ignored: 2,
+        long_words: 0,
+    };
+    assert_eq!(
+        unsafe { sl_counts_fraction(&bad, &mut f) },
+        SlStatus::NoWords
+    );
+}
+
+#[test]
+fn streams_equal_whole_text_and_keep_partial_results() {
+    let text = "the encyclopédie est une ressource\u{3000}extraordinaire".as_bytes();
+    let (_, whole, _) = count(null(), text.as_ptr(), text.len());
+    for cut in 0..=text.len() {
+        let mut s = null_mut();
+        assert_eq!(unsafe { sl_stream_new(null(), &mut s) }, SlStatus::Ok);
+        let (a, b) = text.split_at(cut);
+        let mut out = SlCounts::default();
+        unsafe {
+            assert_eq!(
+                sl_stream_feed(s, a.as_ptr(), a.len(), null_mut()),
+                SlStatus::Ok
+            );
+            assert_eq!(sl_stream_feed(s, null(), 0, null_mut()), SlStatus::Ok);
+            assert_eq!(
+                sl_stream_feed(s, b.as_ptr(), b.len(), null_mut()),
+                SlStatus::Ok
+            );
+            assert_eq!(sl_stream_finish(s, &mut out, null_mut()), SlStatus::Ok);
+            assert_eq!(
+                sl_stream_finish(s, &mut out, null_mut()),
+                SlStatus::StreamFinished
+            );
+            assert_eq!(
+                sl_stream_feed(s, a.as_ptr(), a.len(), null_mut()),
+                SlStatus::StreamFinished
+            );
+            sl_stream_free(s);
+        }
+        assert_eq!(out, whole, "cut at {cut}");
+    }
+    // An error in a later chunk: offset is absolute, earlier words survive.
+    let mut s = null_mut();
+    let mut err = SlUtf8Error::default();
+    let mut so_far = SlCounts::default();
+    unsafe {
+        assert_eq!(sl_stream_new(null(), &mut s), SlStatus::Ok);
+        assert_eq!(
+            sl_stream_feed(s, b"one two ".as_ptr(), 8, null_mut()),
+            SlStatus::Ok
+        );
+        assert_eq!(
+            sl_stream_feed(s, b"thr\xFF".as_ptr(), 4, &mut err),
+            SlStatus::InvalidUtf8
+        );
+        assert_eq!(sl_stream_counts(s, &mut so_far), SlStatus::Ok);
+        sl_stream_free(s);
+        assert_eq!(
+            sl_stream_feed(null_mut(), null(), 0, null_mut()),
+            SlStatus::NullPointer
+        );
+    }
+    assert_eq!(err.offset, 11);
+    assert_eq!(so_far.words, 2);
+}
+
+#[test]
+fn every_status_has_a_message_and_the_version_is_the_crate_version() {
+    for status in 0..=10u32 {
+        let m = unsafe { CStr::from_ptr(sl_status_message(status)) }
+            .to_str()
+            .unwrap();
+        assert!(!m.is_empty() && m != "unknown status", "{status}");
+    }
+    let m = unsafe { CStr::from_ptr(sl_status_message(999)) };
+    assert_eq!(m.to_str().unwrap(), "unknown status");
+    let v = unsafe { CStr::from_ptr(sl_version()) };
+    assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+}

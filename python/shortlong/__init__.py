@@ -1,0 +1,204 @@
+"""Exact, fast fraction of long words, with Python's ``str.split()`` semantics.
+
+The pure-Python function below is the definition; shortlong gives the
+identical result for every ``str`` (lone surrogates included) and for UTF-8
+bytes, computed in Rust::
+
+    def short_long(text):
+        words = [w for w in text.split() if w != "the" and w != "a"]
+        return sum(len(w) > 8 for w in words) / len(words)
+
+>>> import shortlong
+>>> shortlong.short_long("the Encyclopedia of a thing")
+0.3333333333333333
+>>> shortlong.count("the Encyclopedia of a thing")
+WordCounts(words=5, ignored=2, long=1)
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable
+from typing import Any, NamedTuple, Union
+
+from . import _ffi
+from ._errors import ArgumentTypeError, DecodeError, Error, NoWordsError, OptionError
+from ._version import __version__
+
+__all__ = [
+    "ArgumentTypeError",
+    "DecodeError",
+    "Error",
+    "NoWordsError",
+    "OptionError",
+    "WordCounts",
+    "__version__",
+    "count",
+    "short_long",
+]
+
+#: What ``text`` may be: a ``str``, or any bytes-like object holding UTF-8
+#: (``bytes``, ``bytearray``, ``memoryview``, ``mmap.mmap``, ...).
+Text = Union[str, bytes, bytearray, memoryview, Any]
+
+DEFAULT_IGNORE: tuple[str, ...] = ("the", "a")
+_DEFAULT_IGNORE_BYTES = (b"the", b"a")
+_U64_MAX = (1 << 64) - 1
+_ffi_ = _ffi.ffi
+_lib = _ffi.lib
+_NULL = _ffi.NULL
+_SURROGATEPASS = _ffi.ERRORS["surrogatepass"]
+
+
+class WordCounts(NamedTuple):
+    """Word counts of a text: an immutable record (a named tuple).
+
+    >>> c = WordCounts(words=5, ignored=2, long=1)
+    >>> c.fraction
+    0.3333333333333333
+    """
+
+    #: All whitespace-separated words (``len(text.split())``).
+    words: int
+    #: Words equal to an entry of ``ignore``.
+    ignored: int
+    #: Words not ignored with more than ``longer_than`` code points.
+    long: int
+
+    @property
+    def fraction(self) -> float:
+        """``long / (words - ignored)``; raises `NoWordsError` when that is 0/0."""
+        remaining = self.words - self.ignored
+        if remaining == 0:
+            raise NoWordsError("no words remain after removing the ignored words (0/0)")
+        return self.long / remaining
+
+
+def _buffer(text: Text) -> tuple[Any, int, bool]:
+    """(data for the C call, its length in bytes, whether `text` is a str)."""
+    if isinstance(text, str):
+        # surrogatepass makes every str encodable; the core counts each
+        # 3-byte surrogate encoding as one code point, as len() does.
+        data = text.encode("utf-8", "surrogatepass")
+        return data, len(data), True
+    if isinstance(text, bytes):
+        return text, len(text), False
+    try:
+        buf = _ffi_.from_buffer("uint8_t[]", text)
+    except TypeError:
+        raise ArgumentTypeError(
+            f"text must be a str or a bytes-like object, not {type(text).__name__}"
+        ) from None
+    except (ValueError, BufferError) as exc:
+        raise ArgumentTypeError(f"text is not a usable contiguous buffer: {exc}") from None
+    return buf, len(buf), False
+
+
+def _options(longer_than: int, ignore: Iterable[str], errors: str, is_str: bool) -> Any:
+    """The cached native options for these arguments (validated here)."""
+    try:
+        code = _ffi.ERRORS[errors]
+    except (KeyError, TypeError):
+        raise OptionError(
+            f"errors must be 'strict', 'replace' or 'surrogatepass', not {errors!r}"
+        ) from None
+    if is_str:
+        code = _SURROGATEPASS  # a str is always decodable
+    if type(longer_than) is not int:
+        if isinstance(longer_than, bool):
+            raise ArgumentTypeError("longer_than must be an integer, not bool")
+        try:
+            longer_than = operator.index(longer_than)
+        except TypeError:
+            raise ArgumentTypeError(
+                f"longer_than must be an integer, not {type(longer_than).__name__}"
+            ) from None
+    if longer_than < 0:
+        raise OptionError(f"longer_than must be >= 0, not {longer_than}")
+    # No text has 2**64 code points: a larger threshold means "none is long".
+    longer_than = min(longer_than, _U64_MAX)
+    if ignore is DEFAULT_IGNORE:
+        entries: tuple[bytes, ...] = _DEFAULT_IGNORE_BYTES
+    else:
+        if isinstance(ignore, (str, bytes)):
+            raise ArgumentTypeError(
+                f"ignore must be a collection of strings, not a single {type(ignore).__name__}"
+                f" (did you mean ignore=({ignore!r},)?)"
+            )
+        try:
+            items = tuple(ignore)
+        except TypeError:
+            raise ArgumentTypeError(
+                f"ignore must be a collection of strings, not {type(ignore).__name__}"
+            ) from None
+        for i, e in enumerate(items):
+            if not isinstance(e, str):
+                raise ArgumentTypeError(f"ignore entry {i} must be a str, not {type(e).__name__}")
+        entries = tuple(e.encode("utf-8", "surrogatepass") for e in items)
+    return _ffi.options(longer_than, entries, code)
+
+
+def _count(text: Text, longer_than: int, ignore: Iterable[str], errors: str) -> WordCounts:
+    data, n, is_str = _buffer(text)
+    opts = _options(longer_than, ignore, errors, is_str)
+    out = _ffi_.new("SlCounts *")
+    status = _lib.sl_count(opts, data, n, out, _NULL)
+    if status != 0:
+        if status == _ffi.INVALID_UTF8:
+            # The error path counts again to learn where: it keeps the
+            # common path down to one allocation.
+            err = _ffi_.new("SlUtf8Error *")
+            _lib.sl_count(opts, data, n, out, err)
+            _release(data)
+            raise _ffi.decode_error(text, err)
+        _ffi.check(status)
+    return WordCounts(out.words, out.ignored, out.long_words)
+
+
+def _release(data: Any) -> None:
+    """Let go of a buffer export now, so that an mmap can be closed even while
+    the exception (and its traceback) is alive."""
+    if not isinstance(data, bytes):
+        _ffi_.release(data)
+
+
+def count(
+    text: Text,
+    *,
+    longer_than: int = 8,
+    ignore: Iterable[str] = DEFAULT_IGNORE,
+    errors: str = "strict",
+) -> WordCounts:
+    """Count the words of `text`: all, ignored, and long.
+
+    `text` is a ``str`` or a bytes-like object holding UTF-8. Words are
+    ``text.split()``; a word is *ignored* when it equals an entry of
+    `ignore` (exactly, case-sensitively), and *long* when it is not ignored
+    and has more than `longer_than` code points. `errors` says what to do
+    with bytes that are not UTF-8: ``"strict"`` raises `DecodeError`,
+    ``"replace"`` counts each invalid sequence as U+FFFD (as
+    ``bytes.decode("utf-8", "replace")``), ``"surrogatepass"`` also accepts
+    encoded lone surrogates.
+
+    >>> count("the Encyclopedia of a thing")
+    WordCounts(words=5, ignored=2, long=1)
+    >>> count(b"Of the people", longer_than=2, ignore=("the", "Of"))
+    WordCounts(words=3, ignored=2, long=1)
+    """
+    return _count(text, longer_than, ignore, errors)
+
+
+def short_long(text: Text, *, errors: str = "strict") -> float:
+    """The fraction of words longer than 8 code points, ignoring "the" and "a".
+
+    Identical, bit for bit, to the pure-Python reference; raises
+    `NoWordsError` (a ``ZeroDivisionError``) when no word remains.
+
+    >>> short_long("the Encyclopedia of a thing")
+    0.3333333333333333
+    >>> short_long("the a")
+    Traceback (most recent call last):
+    ...
+    shortlong._errors.NoWordsError: no words remain after removing the ignored words (0/0)
+    """
+    return _count(text, 8, DEFAULT_IGNORE, errors).fraction

@@ -1,0 +1,102 @@
+"""The one place that touches the CFFI module: loading, statuses, options.
+
+Nothing else in the package imports ``shortlong._native``; no ``ffi``,
+``lib`` or cdata object leaves this module inside a user-visible value
+(they do not pickle). Every native call's status goes through `check`,
+which turns it into an exception of the `shortlong._errors` hierarchy.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from ._errors import DecodeError, Error, NoWordsError, OptionError
+from ._version import __version__
+
+try:
+    from ._native import ffi as _ffi_mod
+    from ._native import lib as _lib_mod
+except ImportError as exc:  # pragma: no cover - depends on the install
+    raise ImportError(
+        "shortlong's native library could not be loaded; reinstall the package "
+        "(`pip install .` in a checkout, or `make run`)"
+    ) from exc
+
+ffi: Any = _ffi_mod
+lib: Any = _lib_mod
+
+_native_version = ffi.string(lib.sl_version()).decode()
+if _native_version != __version__:  # pragma: no cover - only on a broken install
+    raise ImportError(
+        f"shortlong {__version__} found native library {_native_version}: "
+        "the build is stale or mixed; reinstall the package"
+    )
+
+OK: int = lib.SL_STATUS_OK
+INVALID_UTF8: int = lib.SL_STATUS_INVALID_UTF8
+NO_WORDS: int = lib.SL_STATUS_NO_WORDS
+NULL: Any = ffi.NULL
+
+ERRORS = {
+    "strict": lib.SL_ERRORS_STRICT,
+    "replace": lib.SL_ERRORS_REPLACE,
+    "surrogatepass": lib.SL_ERRORS_SURROGATEPASS,
+}
+_REASONS = {
+    lib.SL_UTF8_INVALID_START_BYTE: "invalid start byte",
+    lib.SL_UTF8_INVALID_CONTINUATION_BYTE: "invalid continuation byte",
+    lib.SL_UTF8_UNEXPECTED_END: "unexpected end of data",
+}
+_WHOLE_OBJECT_LIMIT = 16 << 20
+_WINDOW = 64
+
+
+def message(status: int) -> str:
+    return str(ffi.string(lib.sl_status_message(status)).decode())
+
+
+def check(status: int) -> None:
+    """Raise the exception for a status other than OK and INVALID_UTF8."""
+    if status == OK:
+        return
+    if status == NO_WORDS:
+        raise NoWordsError("no words remain after removing the ignored words (0/0)")
+    raise Error(f"shortlong native error {status}: {message(status)}")
+
+
+def decode_error(data: Any, err: Any) -> DecodeError:
+    """Build the DecodeError for `data` from a filled ``SlUtf8Error``."""
+    offset, length = int(err.offset), int(err.length)
+    reason = _REASONS.get(err.kind, "invalid UTF-8")
+    if isinstance(data, bytes):
+        return DecodeError(data, offset, offset + length, reason, offset)
+    with memoryview(data) as mv, mv.cast("B") as view:
+        if len(view) <= _WHOLE_OBJECT_LIMIT:
+            return DecodeError(bytes(view), offset, offset + length, reason, offset)
+        lo = max(0, offset - _WINDOW)
+        window = bytes(view[lo : offset + length + _WINDOW])
+    return DecodeError(window, offset - lo, offset - lo + length, reason, offset)
+
+
+@functools.lru_cache(maxsize=128)
+def options(longer_than: int, ignore: tuple[bytes, ...], errors: int) -> Any:
+    """A native ``SlOptions`` (freed when the cache drops it)."""
+    n = len(ignore)
+    strs = ffi.new("SlStr[]", n)
+    keep = [ffi.from_buffer(e) for e in ignore]
+    for i, e in enumerate(keep):
+        strs[i].ptr = e
+        strs[i].len = len(ignore[i])
+    out = ffi.new("SlOptions **")
+    bad = ffi.new("size_t *")
+    status = lib.sl_options_new(longer_than, strs, n, errors, out, bad)
+    if status in (
+        lib.SL_STATUS_EMPTY_IGNORE,
+        lib.SL_STATUS_IGNORE_HAS_WHITESPACE,
+        lib.SL_STATUS_IGNORE_NOT_UTF8,
+    ):
+        entry = ignore[bad[0]].decode("utf-8", "surrogatepass")
+        raise OptionError(f"ignore entry {bad[0]} ({entry!r}): {message(status)}")
+    check(status)
+    return ffi.gc(out[0], lib.sl_options_free)

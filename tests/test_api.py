@@ -1,0 +1,126 @@
+"""The Python API contract: types, records, errors, bad input."""
+
+from __future__ import annotations
+
+import mmap
+import pickle
+import tempfile
+
+import pytest
+import shortlong
+from shortlong import WordCounts
+
+
+def test_word_counts_is_an_immutable_picklable_record() -> None:
+    c = shortlong.count("the Encyclopedia of a thing")
+    assert c == WordCounts(words=5, ignored=2, long=1)
+    assert repr(c) == "WordCounts(words=5, ignored=2, long=1)"
+    assert pickle.loads(pickle.dumps(c)) == c
+    assert c.fraction == 1 / 3 == shortlong.short_long("the Encyclopedia of a thing")
+    with pytest.raises(AttributeError):
+        c.words = 3  # type: ignore[misc]
+    assert all(type(v) is int for v in c)
+
+
+def test_no_words_is_a_zero_division_error() -> None:
+    for text in ["", "   ", "the a the", "\u3000"]:
+        with pytest.raises(shortlong.NoWordsError, match="no words remain"):
+            shortlong.short_long(text)
+        with pytest.raises(ZeroDivisionError):
+            _ = shortlong.count(text).fraction
+    assert issubclass(shortlong.NoWordsError, shortlong.Error)
+
+
+def test_mmap_input_and_closing_after_an_error() -> None:
+    with tempfile.TemporaryFile() as f:
+        f.write(b"encyclopedia the x \xff")
+        f.flush()
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            assert shortlong.count(mm, errors="replace") == WordCounts(4, 1, 1)
+            with pytest.raises(shortlong.DecodeError) as info:
+                shortlong.count(mm)
+            assert info.value.offset == 19
+        # leaving the with-block closed the mmap: no export was left behind
+
+
+def test_decode_error_is_a_unicode_decode_error_with_the_offset() -> None:
+    with pytest.raises(UnicodeDecodeError) as info:
+        shortlong.count(b"caf\xc3\xa9 na\xefve")
+    e = info.value
+    assert isinstance(e, shortlong.DecodeError) and isinstance(e, shortlong.Error)
+    assert (e.start, e.end, e.offset, e.reason) == (8, 9, 8, "invalid continuation byte")
+    assert "byte offset 8" in str(e)
+    again = pickle.loads(pickle.dumps(e))
+    assert (again.offset, again.start, again.object) == (8, 8, e.object)
+
+
+def test_large_buffer_errors_carry_a_window_not_a_copy() -> None:
+    data = bytearray(b"x " * (9 << 20))
+    data[-3] = 0xFF
+    with pytest.raises(shortlong.DecodeError) as info:
+        shortlong.count(data)
+    e = info.value
+    assert e.offset == len(data) - 3
+    assert len(e.object) < 200 and e.object[e.start : e.end] == b"\xff"
+
+
+@pytest.mark.parametrize("text", [None, 3, 3.5, ["a"], object()])
+def test_non_text_is_a_type_error(text: object) -> None:
+    with pytest.raises(TypeError, match="text must be a str or a bytes-like"):
+        shortlong.count(text)  # type: ignore[arg-type]
+    with pytest.raises(shortlong.ArgumentTypeError):
+        shortlong.short_long(text)  # type: ignore[arg-type]
+
+
+def test_bad_options() -> None:
+    with pytest.raises(ValueError, match=">= 0"):
+        shortlong.count("x", longer_than=-1)
+    for bad in (1.5, "8", None, True):
+        with pytest.raises(TypeError, match="longer_than must be an integer"):
+            shortlong.count("x", longer_than=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"ignore entry 1 \(''\).*empty"):
+        shortlong.count("x", ignore=["the", ""])
+    for ws in ["a b", "x\u3000", "\x1c"]:
+        with pytest.raises(shortlong.OptionError, match="whitespace"):
+            shortlong.count("x", ignore=[ws])
+    with pytest.raises(TypeError, match="not a single str"):
+        shortlong.count("x", ignore="the")
+    with pytest.raises(TypeError, match="ignore entry 0 must be a str"):
+        shortlong.count("x", ignore=[b"the"])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="collection of strings"):
+        shortlong.count("x", ignore=5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="errors must be"):
+        shortlong.count(b"x", errors="ignore")
+
+
+def test_huge_thresholds_and_integer_likes() -> None:
+    import numpy as np
+
+    assert shortlong.count("encyclopedia", longer_than=10**30).long == 0
+    assert shortlong.count("encyclopedia", longer_than=np.int64(3)).long == 1
+    assert shortlong.count("encyclopedia", longer_than=0, ignore=()).long == 1
+
+
+def test_str_ignores_errors_but_checks_it() -> None:
+    # A str is always decodable; errors only matters for bytes.
+    assert shortlong.count("\udcff x", errors="strict").words == 2
+    with pytest.raises(ValueError):
+        shortlong.count("x", errors="bogus")
+
+
+def test_version_matches_the_native_library_and_cargo() -> None:
+    import re
+    from pathlib import Path
+
+    from shortlong import _ffi
+
+    assert _ffi._native_version == shortlong.__version__
+    cargo = (Path(__file__).parent.parent / "Cargo.toml").read_text()
+    m = re.search(r'^version = "([^"]+)"', cargo, re.M)
+    assert m and m.group(1) == shortlong.__version__
+
+
+def test_no_cdata_leaks_into_results() -> None:
+    c = shortlong.count(b"x y")
+    assert type(c) is WordCounts and all(type(v) is int for v in c)
+    assert type(shortlong.short_long("abcdefghij")) is float
