@@ -24,11 +24,14 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod arch;
+mod kernel;
 mod options;
 pub mod scalar;
 mod utf8;
 pub mod whitespace;
 
+pub use arch::Backend;
 pub use options::{Options, OptionsError};
 pub use utf8::Utf8ErrorKind;
 
@@ -131,7 +134,46 @@ impl std::error::Error for Utf8Error {}
 /// assert_eq!(count(b"ok \xFF", &o, Errors::Replace).unwrap().words, 2);
 /// ```
 pub fn count(text: &[u8], opts: &Options, errors: Errors) -> Result<Counts, Utf8Error> {
-    scalar::count(text, opts, errors)
+    count_with(Backend::best(), text, opts, errors)
+}
+
+/// [`count`] with a chosen kernel backend (for tests and benchmarks; an
+/// unsupported backend falls back to the portable one).
+pub fn count_with(
+    backend: Backend,
+    text: &[u8],
+    opts: &Options,
+    errors: Errors,
+) -> Result<Counts, Utf8Error> {
+    if opts.longer_than() > kernel::MAX_LONGER_THAN {
+        return scalar::count(text, opts, errors);
+    }
+    let valid = match errors {
+        Errors::Strict | Errors::Replace => simdutf8::basic::from_utf8(text).is_ok(),
+        Errors::SurrogatePass => is_utf8_with_surrogates(text),
+    };
+    if !valid {
+        // Rare: let the oracle find the error (strict) or decode with
+        // replacements (replace), one character at a time.
+        return scalar::count(text, opts, errors);
+    }
+    Ok(backend.count_region(text, opts))
+}
+
+/// Is `text` UTF-8 once 3-byte encodings of surrogates are allowed?
+fn is_utf8_with_surrogates(mut text: &[u8]) -> bool {
+    loop {
+        match simdutf8::compat::from_utf8(text) {
+            Ok(_) => return true,
+            Err(e) => {
+                let rest = &text[e.valid_up_to()..];
+                match rest {
+                    [0xED, 0xA0..=0xBF, 0x80..=0xBF, ..] => text = &rest[3..],
+                    _ => return false,
+                }
+            }
+        }
+    }
 }
 
 /// Count the words of a `str` (always valid, so this cannot fail).

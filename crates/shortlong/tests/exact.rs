@@ -63,8 +63,8 @@ fn look_alikes_are_not_whitespace() {
 fn length_is_in_code_points_for_every_utf8_width() {
     // 8 code points is not long, 9 is, whatever the width of each.
     for ch in ['x', 'é', 'ж', '中', '€', '😀', '\u{10FFFF}'] {
-        let eight: String = std::iter::repeat(ch).take(8).collect();
-        let nine: String = std::iter::repeat(ch).take(9).collect();
+        let eight: String = std::iter::repeat_n(ch, 8).collect();
+        let nine: String = std::iter::repeat_n(ch, 9).collect();
         let c = count_str(&format!("{eight} {nine}"), &Options::default());
         assert_eq!((c.words, c.long), (2, 1), "{ch}");
         check(&format!("{eight}\u{3000}{nine}\u{85}"));
@@ -133,8 +133,7 @@ fn other_thresholds_and_ignore_lists() {
 #[test]
 fn surrogates_count_as_one_code_point_each() {
     // "\ud800" * 9 as Python's surrogatepass writes it: one long word.
-    let word: Vec<u8> = std::iter::repeat(&b"\xED\xA0\x80"[..])
-        .take(9)
+    let word: Vec<u8> = std::iter::repeat_n(&b"\xED\xA0\x80"[..], 9)
         .flatten()
         .copied()
         .collect();
@@ -240,5 +239,69 @@ proptest! {
                 Err(e) => prop_assert_eq!(whole.unwrap_err().offset, e.valid_up_to() as u64),
             }
         }
+    }
+}
+
+/// Every backend against the oracle, with the text placed at every offset
+/// inside a larger buffer so that every alignment and tail length is hit.
+fn all_backends_agree(text: &[u8], o: &Options, errors: Errors) {
+    let want = shortlong::scalar::count(text, o, errors);
+    let mut padded = vec![b'#'; text.len() + 130];
+    for shift in [0usize, 1, 2, 3, 31, 63, 64, 65] {
+        padded[shift..shift + text.len()].copy_from_slice(text);
+        let t = &padded[shift..shift + text.len()];
+        for b in shortlong::Backend::available() {
+            let got = shortlong::count_with(b, t, o, errors);
+            assert_eq!(
+                got,
+                want,
+                "backend {b:?}, shift {shift}, text {:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+}
+
+#[test]
+fn backends_on_the_seed_table() {
+    let o = Options::default();
+    let mut table: Vec<String> = vec![String::new(), " ".into(), "the".into(), "a b".into()];
+    for s in spaces() {
+        for w in ["the", "a", "encyclopedia", "é中😀abcdef", "ж"] {
+            table.push(format!("{w}{s}{w}"));
+            table.push(format!("{s}{w}{s}"));
+        }
+    }
+    // Words that straddle every block boundary, and spaces that do.
+    for len in [1usize, 7, 8, 9, 10, 62, 63, 64, 65, 66, 127, 128, 129, 200] {
+        for pre in [0usize, 1, 60, 61, 62, 63, 64, 65] {
+            for s in ["\u{3000}", "\u{85}", " ", "\u{2029}"] {
+                table.push(format!("{}{s}{}{s}the", "x".repeat(pre), "é".repeat(len)));
+            }
+        }
+    }
+    for t in &table {
+        all_backends_agree(t.as_bytes(), &o, Errors::Strict);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1500))]
+
+    #[test]
+    fn backends_equal_oracle(text in proptest::collection::vec(text_strategy(), 1..6).prop_map(|v| v.concat()),
+                             n in prop_oneof![Just(8u64), 0u64..70],
+                             which in 0usize..3) {
+        let lists: [&[&str]; 3] = [&["the", "a"], &[], &["the", "a", "é", "😀😀", "encyclopedia", "x\u{180E}"]];
+        let o = Options::new(n, lists[which]).unwrap();
+        all_backends_agree(text.as_bytes(), &o, Errors::Strict);
+    }
+
+    #[test]
+    fn backends_on_arbitrary_bytes(bytes in proptest::collection::vec(
+            prop_oneof![any::<u8>(), Just(b' '), Just(0xE2), Just(0x80), Just(0xC2), Just(0xA0), Just(b't')], 0..300),
+            errors in prop_oneof![Just(Errors::Strict), Just(Errors::Replace), Just(Errors::SurrogatePass)]) {
+        let o = Options::new(3, ["t", "\u{FFFD}"]).unwrap();
+        all_backends_agree(&bytes, &o, errors);
     }
 }

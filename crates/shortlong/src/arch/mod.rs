@@ -1,0 +1,169 @@
+//! Backends of the block kernel and the runtime choice between them.
+//!
+//! Owns CPU detection (done once) and the only `unsafe` of the crate: each
+//! backend module implements [`crate::kernel::Classify`] with intrinsics,
+//! and each `count_*` entry point is a `#[target_feature]` function into
+//! which the generic kernel is inlined. The portable backend is always
+//! compiled and is what non-x86 targets use.
+
+use crate::kernel::{self, Classify, Masks, READ};
+use crate::whitespace::is_ascii_space;
+use crate::{Counts, Options};
+use std::sync::OnceLock;
+
+#[cfg(target_arch = "x86_64")]
+mod x86_64;
+
+/// A kernel implementation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// AVX-512 BW with BMI2 (x86-64).
+    Avx512,
+    /// AVX2 with BMI2 (x86-64).
+    Avx2,
+    /// SSE2, the x86-64 baseline.
+    Sse2,
+    /// Plain Rust, any CPU.
+    Portable,
+}
+
+impl Backend {
+    /// Lower-case name, as accepted by `SHORTLONG_BACKEND`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Avx512 => "avx512",
+            Backend::Avx2 => "avx2",
+            Backend::Sse2 => "sse2",
+            Backend::Portable => "portable",
+        }
+    }
+
+    /// Can this CPU run it?
+    pub fn is_supported(self) -> bool {
+        match self {
+            Backend::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Backend::Sse2 => true,
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => {
+                std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("bmi2")
+            }
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => {
+                std::is_x86_feature_detected!("avx512bw")
+                    && std::is_x86_feature_detected!("avx512f")
+                    && std::is_x86_feature_detected!("bmi2")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+
+    /// Every backend this CPU can run, fastest first.
+    pub fn available() -> Vec<Backend> {
+        [
+            Backend::Avx512,
+            Backend::Avx2,
+            Backend::Sse2,
+            Backend::Portable,
+        ]
+        .into_iter()
+        .filter(|b| b.is_supported())
+        .collect()
+    }
+
+    /// The backend used by default: the fastest supported one, unless the
+    /// environment variable `SHORTLONG_BACKEND` names another (read once).
+    pub fn best() -> Backend {
+        static BEST: OnceLock<Backend> = OnceLock::new();
+        *BEST.get_or_init(|| {
+            let all = Backend::available();
+            match std::env::var("SHORTLONG_BACKEND") {
+                Ok(name) => all
+                    .iter()
+                    .copied()
+                    .find(|b| b.name() == name)
+                    .unwrap_or_else(|| {
+                        panic!("SHORTLONG_BACKEND={name:?}: not one of {all:?} on this CPU")
+                    }),
+                Err(_) => all[0],
+            }
+        })
+    }
+
+    /// Count a region (see [`crate::kernel::count_region`]) with this
+    /// backend; falls back to the portable one when unsupported.
+    pub(crate) fn count_region(self, text: &[u8], opts: &Options) -> Counts {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 if self.is_supported() => {
+                // SAFETY: is_supported() checked the CPU features.
+                unsafe { x86_64::count_avx512(text, opts) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 if self.is_supported() => {
+                // SAFETY: is_supported() checked the CPU features.
+                unsafe { x86_64::count_avx2(text, opts) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            Backend::Sse2 => {
+                // SAFETY: SSE2 is part of the x86-64 baseline.
+                unsafe { x86_64::count_sse2(text, opts) }
+            }
+            _ => {
+                // SAFETY: the portable classifier uses no CPU features.
+                unsafe { kernel::count_region::<Portable>(text, opts) }
+            }
+        }
+    }
+}
+
+/// The portable classifier: one byte at a time into 64-bit masks.
+pub(crate) struct Portable;
+
+impl Classify for Portable {
+    #[inline(always)]
+    unsafe fn classify(p: *const u8) -> Masks {
+        // SAFETY: the caller guarantees READ readable bytes at p.
+        let b: &[u8; READ] = unsafe { &*(p as *const [u8; READ]) };
+        let mut m = Masks::default();
+        let mut high = false;
+        for (i, &c) in b[..64].iter().enumerate() {
+            m.ascii_ws |= (is_ascii_space(c) as u64) << i;
+            m.cont |= (((c as i8) < -64) as u64) << i;
+            high |= c >= 0xC2;
+        }
+        if high {
+            for i in 0..64 {
+                let (c0, c1, c2) = (b[i], b[i + 1], b[i + 2]);
+                let two = c0 == 0xC2 && (c1 == 0x85 || c1 == 0xA0);
+                let three = match (c0, c1) {
+                    (0xE1, 0x9A) => c2 == 0x80,
+                    (0xE2, 0x80) => matches!(c2, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF),
+                    (0xE2, 0x81) => c2 == 0x9F,
+                    (0xE3, 0x80) => c2 == 0x80,
+                    _ => false,
+                };
+                m.lead2 |= (two as u64) << i;
+                m.lead3 |= (three as u64) << i;
+            }
+        }
+        m
+    }
+
+    #[inline(always)]
+    unsafe fn eq_any(p: *const u8, bytes: &[u8]) -> u64 {
+        // SAFETY: the caller guarantees READ readable bytes at p.
+        let b: &[u8; READ] = unsafe { &*(p as *const [u8; READ]) };
+        let mut m = 0u64;
+        for (i, c) in b[..64].iter().enumerate() {
+            m |= (bytes.contains(c) as u64) << i;
+        }
+        m
+    }
+
+    #[inline(always)]
+    fn compress(x: u64, keep: u64) -> u64 {
+        kernel::compress_portable(x, keep)
+    }
+}

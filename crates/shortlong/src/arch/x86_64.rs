@@ -1,0 +1,254 @@
+//! x86-64 classifiers: AVX-512 BW, AVX2 and SSE2.
+//!
+//! # Safety
+//! Each `classify`/`eq_any` reads `READ` bytes at its pointer with
+//! unaligned loads and must only run on a CPU with the features named in its
+//! `count_*` entry point, which is the only place the kernel is instantiated
+//! for it. `Backend::is_supported` checks those features before any call.
+
+use crate::kernel::{count_region, Classify, Masks};
+use crate::{Counts, Options};
+use std::arch::x86_64::*;
+
+/// # Safety
+/// The CPU must support AVX-512 F and BW, and BMI2.
+#[target_feature(enable = "avx512f,avx512bw,bmi2,popcnt")]
+pub(super) unsafe fn count_avx512(text: &[u8], opts: &Options) -> Counts {
+    // SAFETY: the features are enabled on this function.
+    unsafe { count_region::<Avx512>(text, opts) }
+}
+
+/// # Safety
+/// The CPU must support AVX2 and BMI2.
+#[target_feature(enable = "avx2,bmi2,popcnt")]
+pub(super) unsafe fn count_avx2(text: &[u8], opts: &Options) -> Counts {
+    // SAFETY: the features are enabled on this function.
+    unsafe { count_region::<Avx2>(text, opts) }
+}
+
+/// # Safety
+/// SSE2 is baseline on x86-64, so this is always sound there.
+pub(super) unsafe fn count_sse2(text: &[u8], opts: &Options) -> Counts {
+    // SAFETY: SSE2 is always present on x86-64.
+    unsafe { count_region::<Sse2>(text, opts) }
+}
+
+struct Avx512;
+
+impl Classify for Avx512 {
+    #[inline(always)]
+    unsafe fn classify(p: *const u8) -> Masks {
+        // SAFETY: p..p+66 is readable (caller); AVX-512 BW is enabled in
+        // count_avx512, the only caller.
+        unsafe {
+            let v0 = _mm512_loadu_si512(p.cast());
+            let eq = |v, b: u8| _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b as i8));
+            let le = |v, b: u8| _mm512_cmple_epu8_mask(v, _mm512_set1_epi8(b as i8));
+            // 09..0D: (x - 9) <= 4; 1C..20: (x - 1C) <= 4.
+            let ascii_ws = le(_mm512_sub_epi8(v0, _mm512_set1_epi8(0x09)), 4)
+                | le(_mm512_sub_epi8(v0, _mm512_set1_epi8(0x1C)), 4);
+            // 80..BF are the bytes below -64 as signed.
+            let cont = _mm512_cmplt_epi8_mask(v0, _mm512_set1_epi8(-64));
+            let (c2, e1, e2, e3) = (eq(v0, 0xC2), eq(v0, 0xE1), eq(v0, 0xE2), eq(v0, 0xE3));
+            let (mut lead2, mut lead3) = (0, 0);
+            if c2 | e1 | e2 | e3 != 0 {
+                let v1 = _mm512_loadu_si512(p.add(1).cast());
+                let v2 = _mm512_loadu_si512(p.add(2).cast());
+                lead2 = c2 & (eq(v1, 0x85) | eq(v1, 0xA0));
+                let v1_80 = eq(v1, 0x80);
+                let v2_80 = eq(v2, 0x80);
+                let e2_80 = le(_mm512_sub_epi8(v2, _mm512_set1_epi8(0x80u8 as i8)), 0x0A)
+                    | eq(v2, 0xA8)
+                    | eq(v2, 0xA9)
+                    | eq(v2, 0xAF);
+                lead3 = (e1 & eq(v1, 0x9A) & v2_80)
+                    | (e2 & v1_80 & e2_80)
+                    | (e2 & eq(v1, 0x81) & eq(v2, 0x9F))
+                    | (e3 & v1_80 & v2_80);
+            }
+            Masks {
+                ascii_ws,
+                lead2,
+                lead3,
+                cont,
+            }
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn eq_any(p: *const u8, bytes: &[u8]) -> u64 {
+        // SAFETY: as for classify.
+        unsafe {
+            let v = _mm512_loadu_si512(p.cast());
+            let mut m = 0;
+            for &b in bytes {
+                m |= _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b as i8));
+            }
+            m
+        }
+    }
+
+    #[inline(always)]
+    fn compress(x: u64, keep: u64) -> u64 {
+        // SAFETY: BMI2 is enabled in count_avx512, the only instantiation.
+        unsafe { _pext_u64(x, keep) }
+    }
+}
+
+/// Classify 32 bytes with AVX2 into 32-bit masks.
+///
+/// # Safety
+/// `p..p+34` readable; AVX2 enabled.
+#[inline(always)]
+unsafe fn avx2_half(p: *const u8) -> (u32, u32, u32, u32) {
+    // SAFETY: forwarded contract.
+    unsafe {
+        let v0 = _mm256_loadu_si256(p.cast());
+        let mask = |m: __m256i| _mm256_movemask_epi8(m) as u32;
+        let eq = |v, b: u8| mask(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b as i8)));
+        // x <= b unsigned  <=>  max(x, b) == b
+        let le = |v, b: u8| {
+            let bb = _mm256_set1_epi8(b as i8);
+            mask(_mm256_cmpeq_epi8(_mm256_max_epu8(v, bb), bb))
+        };
+        let ascii_ws = le(_mm256_sub_epi8(v0, _mm256_set1_epi8(0x09)), 4)
+            | le(_mm256_sub_epi8(v0, _mm256_set1_epi8(0x1C)), 4);
+        let cont = mask(_mm256_cmpgt_epi8(_mm256_set1_epi8(-64), v0));
+        let (c2, e1, e2, e3) = (eq(v0, 0xC2), eq(v0, 0xE1), eq(v0, 0xE2), eq(v0, 0xE3));
+        let (mut lead2, mut lead3) = (0, 0);
+        if c2 | e1 | e2 | e3 != 0 {
+            let v1 = _mm256_loadu_si256(p.add(1).cast());
+            let v2 = _mm256_loadu_si256(p.add(2).cast());
+            lead2 = c2 & (eq(v1, 0x85) | eq(v1, 0xA0));
+            let v1_80 = eq(v1, 0x80);
+            let v2_80 = eq(v2, 0x80);
+            let e2_80 = le(_mm256_sub_epi8(v2, _mm256_set1_epi8(0x80u8 as i8)), 0x0A)
+                | eq(v2, 0xA8)
+                | eq(v2, 0xA9)
+                | eq(v2, 0xAF);
+            lead3 = (e1 & eq(v1, 0x9A) & v2_80)
+                | (e2 & v1_80 & e2_80)
+                | (e2 & eq(v1, 0x81) & eq(v2, 0x9F))
+                | (e3 & v1_80 & v2_80);
+        }
+        (ascii_ws, lead2, lead3, cont)
+    }
+}
+
+struct Avx2;
+
+impl Classify for Avx2 {
+    #[inline(always)]
+    unsafe fn classify(p: *const u8) -> Masks {
+        // SAFETY: p..p+66 readable covers both halves' p..p+34 reads.
+        let (a, b) = unsafe { (avx2_half(p), avx2_half(p.add(32))) };
+        let j = |lo: u32, hi: u32| lo as u64 | (hi as u64) << 32;
+        Masks {
+            ascii_ws: j(a.0, b.0),
+            lead2: j(a.1, b.1),
+            lead3: j(a.2, b.2),
+            cont: j(a.3, b.3),
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn eq_any(p: *const u8, bytes: &[u8]) -> u64 {
+        // SAFETY: as for classify.
+        unsafe {
+            let lo = _mm256_loadu_si256(p.cast());
+            let hi = _mm256_loadu_si256(p.add(32).cast());
+            let (mut a, mut b) = (_mm256_setzero_si256(), _mm256_setzero_si256());
+            for &x in bytes {
+                let s = _mm256_set1_epi8(x as i8);
+                a = _mm256_or_si256(a, _mm256_cmpeq_epi8(lo, s));
+                b = _mm256_or_si256(b, _mm256_cmpeq_epi8(hi, s));
+            }
+            _mm256_movemask_epi8(a) as u32 as u64 | (_mm256_movemask_epi8(b) as u32 as u64) << 32
+        }
+    }
+
+    #[inline(always)]
+    fn compress(x: u64, keep: u64) -> u64 {
+        // SAFETY: BMI2 is enabled in count_avx2, the only instantiation.
+        unsafe { _pext_u64(x, keep) }
+    }
+}
+
+/// Classify 16 bytes with SSE2 into 16-bit masks.
+///
+/// # Safety
+/// `p..p+18` readable.
+#[inline(always)]
+unsafe fn sse2_quarter(p: *const u8) -> (u64, u64, u64, u64) {
+    // SAFETY: forwarded contract; SSE2 is baseline.
+    unsafe {
+        let v0 = _mm_loadu_si128(p.cast());
+        let mask = |m: __m128i| _mm_movemask_epi8(m) as u32 as u64;
+        let eq = |v, b: u8| mask(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8)));
+        let le = |v, b: u8| {
+            let bb = _mm_set1_epi8(b as i8);
+            mask(_mm_cmpeq_epi8(_mm_max_epu8(v, bb), bb))
+        };
+        let ascii_ws = le(_mm_sub_epi8(v0, _mm_set1_epi8(0x09)), 4)
+            | le(_mm_sub_epi8(v0, _mm_set1_epi8(0x1C)), 4);
+        let cont = mask(_mm_cmpgt_epi8(_mm_set1_epi8(-64), v0));
+        let (c2, e1, e2, e3) = (eq(v0, 0xC2), eq(v0, 0xE1), eq(v0, 0xE2), eq(v0, 0xE3));
+        let (mut lead2, mut lead3) = (0, 0);
+        if c2 | e1 | e2 | e3 != 0 {
+            let v1 = _mm_loadu_si128(p.add(1).cast());
+            let v2 = _mm_loadu_si128(p.add(2).cast());
+            lead2 = c2 & (eq(v1, 0x85) | eq(v1, 0xA0));
+            let v1_80 = eq(v1, 0x80);
+            let v2_80 = eq(v2, 0x80);
+            let e2_80 = le(_mm_sub_epi8(v2, _mm_set1_epi8(0x80u8 as i8)), 0x0A)
+                | eq(v2, 0xA8)
+                | eq(v2, 0xA9)
+                | eq(v2, 0xAF);
+            lead3 = (e1 & eq(v1, 0x9A) & v2_80)
+                | (e2 & v1_80 & e2_80)
+                | (e2 & eq(v1, 0x81) & eq(v2, 0x9F))
+                | (e3 & v1_80 & v2_80);
+        }
+        (ascii_ws, lead2, lead3, cont)
+    }
+}
+
+struct Sse2;
+
+impl Classify for Sse2 {
+    #[inline(always)]
+    unsafe fn classify(p: *const u8) -> Masks {
+        let mut m = Masks::default();
+        for q in 0..4 {
+            // SAFETY: p..p+66 readable covers p+16q .. p+16q+18.
+            let (w, l2, l3, c) = unsafe { sse2_quarter(p.add(16 * q)) };
+            m.ascii_ws |= w << (16 * q);
+            m.lead2 |= l2 << (16 * q);
+            m.lead3 |= l3 << (16 * q);
+            m.cont |= c << (16 * q);
+        }
+        m
+    }
+
+    #[inline(always)]
+    unsafe fn eq_any(p: *const u8, bytes: &[u8]) -> u64 {
+        let mut m = 0u64;
+        for q in 0..4 {
+            // SAFETY: p..p+64 readable.
+            unsafe {
+                let v = _mm_loadu_si128(p.add(16 * q).cast());
+                let mut a = _mm_setzero_si128();
+                for &x in bytes {
+                    a = _mm_or_si128(a, _mm_cmpeq_epi8(v, _mm_set1_epi8(x as i8)));
+                }
+                m |= (_mm_movemask_epi8(a) as u32 as u64) << (16 * q);
+            }
+        }
+        m
+    }
+
+    #[inline(always)]
+    fn compress(x: u64, keep: u64) -> u64 {
+        crate::kernel::compress_portable(x, keep)
+    }
+}
