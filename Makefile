@@ -13,7 +13,7 @@ LIB    := target/release/libshortlong_ffi.a
 HEADER := crates/shortlong-ffi/include/shortlong.h
 CEX    := examples/c/count_file
 
-.PHONY: run test venv develop lint rust-test c-example py-test header clean
+.PHONY: run test venv develop lint rust-test c-example py-test header clean bench-kernels
 
 $(VENV)/.installed: requirements-dev.txt
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs"; exit 1; }
@@ -41,9 +41,16 @@ lint: venv
 	$(VENV)/bin/ruff check python tests bench
 	$(VENV)/bin/ruff format --check python tests bench
 
-# Includes the header check (crates/shortlong-ffi/tests/header.rs).
+# Includes the header check (crates/shortlong-ffi/tests/header.rs). The
+# second run forces the portable backend for every default call, so that the
+# fallback cannot rot on a machine with AVX-512 (the backend tests also run
+# every available backend directly).
 rust-test:
 	cargo test --workspace
+	SHORTLONG_BACKEND=portable cargo test -p shortlong --release
+
+bench-kernels:
+	cargo bench -p shortlong --bench kernels
 
 # Regenerate the committed C header after changing the C ABI.
 header:

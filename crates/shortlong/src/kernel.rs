@@ -52,6 +52,13 @@ pub(crate) trait Classify {
     /// As for [`Classify::classify`].
     unsafe fn eq_any(p: *const u8, bytes: &[u8]) -> u64;
 
+    /// Bit i set when byte `i + k` of the block at `p` equals `byte`
+    /// (`k` is 0, 1 or 2).
+    ///
+    /// # Safety
+    /// As for [`Classify::classify`].
+    unsafe fn eq_at(p: *const u8, k: usize, byte: u8) -> u64;
+
     /// Copy the bits of `x` where `keep` is set to the low bits, in order.
     fn compress(x: u64, keep: u64) -> u64;
 }
@@ -90,6 +97,9 @@ pub(crate) fn compress_portable(x: u64, keep: u64) -> u64 {
 /// What the ignore filter needs, precomputed from the options.
 struct IgnoreFilter<'a> {
     opts: &'a Options,
+    /// Entries of at most 3 bytes, matched exactly with vector compares,
+    /// with their code point counts. Empty when there are too many.
+    short: Vec<(&'a [u8], u64)>,
     /// Distinct first bytes of the entries (empty: no entries).
     first: Vec<u8>,
     /// Bit l set when some entry has l bytes (l < 64); `long_entries` when
@@ -100,12 +110,25 @@ struct IgnoreFilter<'a> {
 
 impl<'a> IgnoreFilter<'a> {
     fn new(opts: &'a Options) -> Self {
-        let mut first: Vec<u8> = opts.ignore().map(|e| e[0]).collect();
+        let short_entries: Vec<&[u8]> = opts.ignore().filter(|e| e.len() <= 3).collect();
+        let short: Vec<(&[u8], u64)> = if short_entries.len() <= 8 {
+            short_entries
+                .iter()
+                .map(|e| (*e, e.iter().filter(|&&b| (b as i8) >= -64).count() as u64))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut first: Vec<u8> = opts
+            .ignore()
+            .filter(|e| short.is_empty() || e.len() > 3)
+            .map(|e| e[0])
+            .collect();
         first.sort_unstable();
         first.dedup();
         let mut lengths = 0u64;
         let mut long_entries = false;
-        for e in opts.ignore() {
+        for e in opts.ignore().filter(|e| short.is_empty() || e.len() > 3) {
             if e.len() < 64 {
                 lengths |= 1 << e.len();
             } else {
@@ -114,6 +137,7 @@ impl<'a> IgnoreFilter<'a> {
         }
         IgnoreFilter {
             opts,
+            short,
             first,
             lengths,
             long_entries,
@@ -228,72 +252,22 @@ pub(crate) const MAX_LONGER_THAN: u64 = 63;
 #[inline(always)]
 pub(crate) unsafe fn count_region<C: Classify>(text: &[u8], opts: &Options) -> Counts {
     debug_assert!(opts.longer_than() <= MAX_LONGER_THAN);
-    let filter = IgnoreFilter::new(opts);
-    let mut runs = LongRuns::new(opts.longer_than());
-    let (mut words, mut ignored, mut ignored_long) = (0u64, 0u64, 0u64);
-    let mut carry_ns = 0u64; // was the byte before the block non-space?
-    let mut ws_carry = 0u64; // bytes of a multi-byte space spilling over
-
-    let mut block = |p: *const u8, base: usize, valid: u32| {
-        // SAFETY: the caller of this closure guarantees p..p+READ is
-        // readable; the CPU features are the outer function's contract.
-        let m = unsafe { C::classify(p) };
-        let ws = m.ascii_ws
-            | m.lead2
-            | (m.lead2 << 1)
-            | m.lead3
-            | (m.lead3 << 1)
-            | (m.lead3 << 2)
-            | ws_carry;
-        ws_carry = (m.lead2 >> 63) | (m.lead3 >> 63) | (m.lead3 >> 62);
-        // Bytes past the end of the text count as spaces.
-        let inside = if valid == 64 {
-            u64::MAX
-        } else {
-            (1u64 << valid) - 1
-        };
-        let ns = !ws & inside;
-        let starts = ns & !((ns << 1) | carry_ns);
-        carry_ns = ns >> 63;
-        words += starts.count_ones() as u64;
-
-        let keep = !m.cont & inside;
-        runs.push(C::compress(ns, keep), keep.count_ones());
-
-        if !filter.first.is_empty() && starts != 0 {
-            // SAFETY: as for classify above.
-            let first = unsafe { C::eq_any(p, &filter.first) };
-            let mut cand = starts & first & filter.length_filter(ws | !inside);
-            while cand != 0 {
-                let i = base + cand.trailing_zeros() as usize;
-                cand &= cand - 1;
-                let rest = &text[i..];
-                let max = rest.len().min(filter.opts.max_ignore_len());
-                // An entry holds no space, so the word is exactly the entry
-                // when the entry is followed by a space or the end.
-                for len in 1..=max {
-                    if filter.lengths & (1u64 << len.min(63)) == 0 && len < 64 {
-                        continue;
-                    }
-                    let word = &rest[..len];
-                    if filter.opts.is_ignored(word) && space_or_end(text, i + len) {
-                        ignored += 1;
-                        let cps = word.iter().filter(|&&b| (b as i8) >= -64).count() as u64;
-                        if cps > filter.opts.longer_than() {
-                            ignored_long += 1;
-                        }
-                        break;
-                    }
-                }
-            }
-        }
+    let mut k = Kernel {
+        text,
+        filter: IgnoreFilter::new(opts),
+        runs: LongRuns::new(opts.longer_than()),
+        words: 0,
+        ignored: 0,
+        ignored_long: 0,
+        carry_ns: 0,
+        ws_carry: 0,
     };
-
     let n = text.len();
     let mut i = 0;
     while i + READ <= n {
-        // SAFETY: i + READ <= n, so p..p+READ lies in `text`.
-        block(unsafe { text.as_ptr().add(i) }, i, 64);
+        // SAFETY: i + READ <= n, so p..p+READ lies in `text`; the CPU
+        // features are this function's contract.
+        unsafe { k.block::<C>(text.as_ptr().add(i), i, 64) };
         i += 64;
     }
     // The tail (fewer than READ bytes) goes through a space-padded copy.
@@ -304,14 +278,130 @@ pub(crate) unsafe fn count_region<C: Classify>(text: &[u8], opts: &Options) -> C
     while j < rest.len() {
         let valid = (rest.len() - j).min(64) as u32;
         // SAFETY: j < rest.len() <= 65, so j + READ <= 64 + READ = buf.len().
-        block(unsafe { buf.as_ptr().add(j) }, i + j, valid);
+        unsafe { k.block::<C>(buf.as_ptr().add(j), i + j, valid) };
         j += 64;
     }
-    let long = runs.finish() - ignored_long;
+    let long = k.runs.finish() - k.ignored_long;
     Counts {
-        words,
-        ignored,
+        words: k.words,
+        ignored: k.ignored,
         long,
+    }
+}
+
+/// The kernel's state between blocks. (A struct with an inlined method, not
+/// a closure: a closure is compiled as its own function without the
+/// caller's target features, and the intrinsics in it would not inline.)
+struct Kernel<'a> {
+    text: &'a [u8],
+    filter: IgnoreFilter<'a>,
+    runs: LongRuns,
+    words: u64,
+    ignored: u64,
+    ignored_long: u64,
+    /// Was the byte before the block non-space?
+    carry_ns: u64,
+    /// Bytes of a multi-byte space spilling into the next block.
+    ws_carry: u64,
+}
+
+impl Kernel<'_> {
+    /// One block of 64 bytes at `p`, which is `text[base..]` or a padded
+    /// copy of it; only the first `valid` bytes belong to the text.
+    ///
+    /// # Safety
+    /// `p..p+READ` readable; the CPU supports `C`'s features.
+    #[inline(always)]
+    unsafe fn block<C: Classify>(&mut self, p: *const u8, base: usize, valid: u32) {
+        // SAFETY: forwarded contract.
+        let m = unsafe { C::classify(p) };
+        let ws = m.ascii_ws
+            | m.lead2
+            | (m.lead2 << 1)
+            | m.lead3
+            | (m.lead3 << 1)
+            | (m.lead3 << 2)
+            | self.ws_carry;
+        self.ws_carry = (m.lead2 >> 63) | (m.lead3 >> 63) | (m.lead3 >> 62);
+        // Bytes past the end of the text count as spaces.
+        let inside = if valid == 64 {
+            u64::MAX
+        } else {
+            (1u64 << valid) - 1
+        };
+        let ns = !ws & inside;
+        let starts = ns & !((ns << 1) | self.carry_ns);
+        self.carry_ns = ns >> 63;
+        self.words += starts.count_ones() as u64;
+
+        let keep = !m.cont & inside;
+        self.runs.push(C::compress(ns, keep), keep.count_ones());
+
+        if !self.filter.short.is_empty() && starts != 0 {
+            let wsx = ws | !inside;
+            for idx in 0..self.filter.short.len() {
+                let (e, cps) = self.filter.short[idx];
+                let mut m = starts;
+                for (k, &b) in e.iter().enumerate() {
+                    // SAFETY: forwarded contract; k <= 2.
+                    m &= unsafe { C::eq_at(p, k, b) };
+                }
+                if m == 0 {
+                    continue;
+                }
+                let len = e.len() as u32;
+                // Where the byte after the word lies past this block, look
+                // at the text itself.
+                let unknown = !(u64::MAX >> len);
+                let mut hits = (m & (wsx >> len) & !unknown).count_ones() as u64;
+                let mut late = m & unknown;
+                while late != 0 {
+                    let i = base + late.trailing_zeros() as usize;
+                    late &= late - 1;
+                    hits += space_or_end(self.text, i + len as usize) as u64;
+                }
+                self.ignored += hits;
+                if cps > self.filter.opts.longer_than() {
+                    self.ignored_long += hits;
+                }
+            }
+        }
+        if !self.filter.first.is_empty() && starts != 0 {
+            // SAFETY: forwarded contract.
+            let first = unsafe { C::eq_any(p, &self.filter.first) };
+            let cand = starts & first & self.filter.length_filter(ws | !inside);
+            if cand != 0 {
+                self.check_candidates(cand, base);
+            }
+        }
+    }
+
+    /// Compare each candidate word start exactly against the entries.
+    #[inline(never)]
+    fn check_candidates(&mut self, mut cand: u64, base: usize) {
+        let (text, f) = (self.text, &self.filter);
+        while cand != 0 {
+            let i = base + cand.trailing_zeros() as usize;
+            cand &= cand - 1;
+            let rest = &text[i..];
+            let max = rest.len().min(f.opts.max_ignore_len());
+            // An entry holds no space, so the word is exactly the entry
+            // when the entry is followed by a space or the end.
+            for len in 1..=max {
+                if len < 64 && f.lengths & (1u64 << len) == 0 {
+                    continue;
+                }
+                let word = &rest[..len];
+                if f.opts.is_ignored(word) && space_or_end(text, i + len) {
+                    self.ignored += 1;
+                    let cps = word.iter().filter(|&&b| (b as i8) >= -64).count() as u64;
+                    if cps > f.opts.longer_than() {
+                        self.ignored_long += 1;
+                    }
+                    break;
+                }
+            }
+        }
     }
 }
 

@@ -163,6 +163,17 @@ impl Classify for Portable {
     }
 
     #[inline(always)]
+    unsafe fn eq_at(p: *const u8, k: usize, byte: u8) -> u64 {
+        // SAFETY: k <= 2, so the caller's READ readable bytes cover it.
+        let b: &[u8; READ] = unsafe { &*(p as *const [u8; READ]) };
+        let mut m = 0u64;
+        for i in 0..64 {
+            m |= ((b[i + k] == byte) as u64) << i;
+        }
+        m
+    }
+
+    #[inline(always)]
     fn compress(x: u64, keep: u64) -> u64 {
         kernel::compress_portable(x, keep)
     }

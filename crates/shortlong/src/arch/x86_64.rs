@@ -42,28 +42,36 @@ impl Classify for Avx512 {
         // count_avx512, the only caller.
         unsafe {
             let v0 = _mm512_loadu_si512(p.cast());
-            let eq = |v, b: u8| _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b as i8));
-            let le = |v, b: u8| _mm512_cmple_epu8_mask(v, _mm512_set1_epi8(b as i8));
+            macro_rules! eq {
+                ($v:expr, $b:expr) => {
+                    _mm512_cmpeq_epi8_mask($v, _mm512_set1_epi8($b as u8 as i8))
+                };
+            }
+            macro_rules! le {
+                ($v:expr, $b:expr) => {
+                    _mm512_cmple_epu8_mask($v, _mm512_set1_epi8($b as u8 as i8))
+                };
+            }
             // 09..0D: (x - 9) <= 4; 1C..20: (x - 1C) <= 4.
-            let ascii_ws = le(_mm512_sub_epi8(v0, _mm512_set1_epi8(0x09)), 4)
-                | le(_mm512_sub_epi8(v0, _mm512_set1_epi8(0x1C)), 4);
+            let ascii_ws = le!(_mm512_sub_epi8(v0, _mm512_set1_epi8(0x09)), 4)
+                | le!(_mm512_sub_epi8(v0, _mm512_set1_epi8(0x1C)), 4);
             // 80..BF are the bytes below -64 as signed.
             let cont = _mm512_cmplt_epi8_mask(v0, _mm512_set1_epi8(-64));
-            let (c2, e1, e2, e3) = (eq(v0, 0xC2), eq(v0, 0xE1), eq(v0, 0xE2), eq(v0, 0xE3));
+            let (c2, e1, e2, e3) = (eq!(v0, 0xC2), eq!(v0, 0xE1), eq!(v0, 0xE2), eq!(v0, 0xE3));
             let (mut lead2, mut lead3) = (0, 0);
             if c2 | e1 | e2 | e3 != 0 {
                 let v1 = _mm512_loadu_si512(p.add(1).cast());
                 let v2 = _mm512_loadu_si512(p.add(2).cast());
-                lead2 = c2 & (eq(v1, 0x85) | eq(v1, 0xA0));
-                let v1_80 = eq(v1, 0x80);
-                let v2_80 = eq(v2, 0x80);
-                let e2_80 = le(_mm512_sub_epi8(v2, _mm512_set1_epi8(0x80u8 as i8)), 0x0A)
-                    | eq(v2, 0xA8)
-                    | eq(v2, 0xA9)
-                    | eq(v2, 0xAF);
-                lead3 = (e1 & eq(v1, 0x9A) & v2_80)
+                lead2 = c2 & (eq!(v1, 0x85) | eq!(v1, 0xA0));
+                let v1_80 = eq!(v1, 0x80);
+                let v2_80 = eq!(v2, 0x80);
+                let e2_80 = le!(_mm512_sub_epi8(v2, _mm512_set1_epi8(0x80u8 as i8)), 0x0A)
+                    | eq!(v2, 0xA8)
+                    | eq!(v2, 0xA9)
+                    | eq!(v2, 0xAF);
+                lead3 = (e1 & eq!(v1, 0x9A) & v2_80)
                     | (e2 & v1_80 & e2_80)
-                    | (e2 & eq(v1, 0x81) & eq(v2, 0x9F))
+                    | (e2 & eq!(v1, 0x81) & eq!(v2, 0x9F))
                     | (e3 & v1_80 & v2_80);
             }
             Masks {
@@ -89,6 +97,15 @@ impl Classify for Avx512 {
     }
 
     #[inline(always)]
+    unsafe fn eq_at(p: *const u8, k: usize, byte: u8) -> u64 {
+        // SAFETY: k <= 2, within the READ readable bytes.
+        unsafe {
+            let v = _mm512_loadu_si512(p.add(k).cast());
+            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(byte as i8))
+        }
+    }
+
+    #[inline(always)]
     fn compress(x: u64, keep: u64) -> u64 {
         // SAFETY: BMI2 is enabled in count_avx512, the only instantiation.
         unsafe { _pext_u64(x, keep) }
@@ -104,31 +121,41 @@ unsafe fn avx2_half(p: *const u8) -> (u32, u32, u32, u32) {
     // SAFETY: forwarded contract.
     unsafe {
         let v0 = _mm256_loadu_si256(p.cast());
-        let mask = |m: __m256i| _mm256_movemask_epi8(m) as u32;
-        let eq = |v, b: u8| mask(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b as i8)));
+        macro_rules! mask {
+            ($m:expr) => {
+                _mm256_movemask_epi8($m) as u32
+            };
+        }
+        macro_rules! eq {
+            ($v:expr, $b:expr) => {
+                mask!(_mm256_cmpeq_epi8($v, _mm256_set1_epi8($b as u8 as i8)))
+            };
+        }
         // x <= b unsigned  <=>  max(x, b) == b
-        let le = |v, b: u8| {
-            let bb = _mm256_set1_epi8(b as i8);
-            mask(_mm256_cmpeq_epi8(_mm256_max_epu8(v, bb), bb))
-        };
-        let ascii_ws = le(_mm256_sub_epi8(v0, _mm256_set1_epi8(0x09)), 4)
-            | le(_mm256_sub_epi8(v0, _mm256_set1_epi8(0x1C)), 4);
-        let cont = mask(_mm256_cmpgt_epi8(_mm256_set1_epi8(-64), v0));
-        let (c2, e1, e2, e3) = (eq(v0, 0xC2), eq(v0, 0xE1), eq(v0, 0xE2), eq(v0, 0xE3));
+        macro_rules! le {
+            ($v:expr, $b:expr) => {{
+                let bb = _mm256_set1_epi8($b as u8 as i8);
+                mask!(_mm256_cmpeq_epi8(_mm256_max_epu8($v, bb), bb))
+            }};
+        }
+        let ascii_ws = le!(_mm256_sub_epi8(v0, _mm256_set1_epi8(0x09)), 4)
+            | le!(_mm256_sub_epi8(v0, _mm256_set1_epi8(0x1C)), 4);
+        let cont = mask!(_mm256_cmpgt_epi8(_mm256_set1_epi8(-64), v0));
+        let (c2, e1, e2, e3) = (eq!(v0, 0xC2), eq!(v0, 0xE1), eq!(v0, 0xE2), eq!(v0, 0xE3));
         let (mut lead2, mut lead3) = (0, 0);
         if c2 | e1 | e2 | e3 != 0 {
             let v1 = _mm256_loadu_si256(p.add(1).cast());
             let v2 = _mm256_loadu_si256(p.add(2).cast());
-            lead2 = c2 & (eq(v1, 0x85) | eq(v1, 0xA0));
-            let v1_80 = eq(v1, 0x80);
-            let v2_80 = eq(v2, 0x80);
-            let e2_80 = le(_mm256_sub_epi8(v2, _mm256_set1_epi8(0x80u8 as i8)), 0x0A)
-                | eq(v2, 0xA8)
-                | eq(v2, 0xA9)
-                | eq(v2, 0xAF);
-            lead3 = (e1 & eq(v1, 0x9A) & v2_80)
+            lead2 = c2 & (eq!(v1, 0x85) | eq!(v1, 0xA0));
+            let v1_80 = eq!(v1, 0x80);
+            let v2_80 = eq!(v2, 0x80);
+            let e2_80 = le!(_mm256_sub_epi8(v2, _mm256_set1_epi8(0x80u8 as i8)), 0x0A)
+                | eq!(v2, 0xA8)
+                | eq!(v2, 0xA9)
+                | eq!(v2, 0xAF);
+            lead3 = (e1 & eq!(v1, 0x9A) & v2_80)
                 | (e2 & v1_80 & e2_80)
-                | (e2 & eq(v1, 0x81) & eq(v2, 0x9F))
+                | (e2 & eq!(v1, 0x81) & eq!(v2, 0x9F))
                 | (e3 & v1_80 & v2_80);
         }
         (ascii_ws, lead2, lead3, cont)
@@ -142,7 +169,10 @@ impl Classify for Avx2 {
     unsafe fn classify(p: *const u8) -> Masks {
         // SAFETY: p..p+66 readable covers both halves' p..p+34 reads.
         let (a, b) = unsafe { (avx2_half(p), avx2_half(p.add(32))) };
-        let j = |lo: u32, hi: u32| lo as u64 | (hi as u64) << 32;
+        #[inline(always)]
+        fn j(lo: u32, hi: u32) -> u64 {
+            lo as u64 | (hi as u64) << 32
+        }
         Masks {
             ascii_ws: j(a.0, b.0),
             lead2: j(a.1, b.1),
@@ -168,6 +198,12 @@ impl Classify for Avx2 {
     }
 
     #[inline(always)]
+    unsafe fn eq_at(p: *const u8, k: usize, byte: u8) -> u64 {
+        // SAFETY: k <= 2, so p+k..p+k+64 is within the READ readable bytes.
+        unsafe { Self::eq_any(p.add(k), &[byte]) }
+    }
+
+    #[inline(always)]
     fn compress(x: u64, keep: u64) -> u64 {
         // SAFETY: BMI2 is enabled in count_avx2, the only instantiation.
         unsafe { _pext_u64(x, keep) }
@@ -183,30 +219,40 @@ unsafe fn sse2_quarter(p: *const u8) -> (u64, u64, u64, u64) {
     // SAFETY: forwarded contract; SSE2 is baseline.
     unsafe {
         let v0 = _mm_loadu_si128(p.cast());
-        let mask = |m: __m128i| _mm_movemask_epi8(m) as u32 as u64;
-        let eq = |v, b: u8| mask(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8)));
-        let le = |v, b: u8| {
-            let bb = _mm_set1_epi8(b as i8);
-            mask(_mm_cmpeq_epi8(_mm_max_epu8(v, bb), bb))
-        };
-        let ascii_ws = le(_mm_sub_epi8(v0, _mm_set1_epi8(0x09)), 4)
-            | le(_mm_sub_epi8(v0, _mm_set1_epi8(0x1C)), 4);
-        let cont = mask(_mm_cmpgt_epi8(_mm_set1_epi8(-64), v0));
-        let (c2, e1, e2, e3) = (eq(v0, 0xC2), eq(v0, 0xE1), eq(v0, 0xE2), eq(v0, 0xE3));
+        macro_rules! mask {
+            ($m:expr) => {
+                _mm_movemask_epi8($m) as u32 as u64
+            };
+        }
+        macro_rules! eq {
+            ($v:expr, $b:expr) => {
+                mask!(_mm_cmpeq_epi8($v, _mm_set1_epi8($b as u8 as i8)))
+            };
+        }
+        macro_rules! le {
+            ($v:expr, $b:expr) => {{
+                let bb = _mm_set1_epi8($b as u8 as i8);
+                mask!(_mm_cmpeq_epi8(_mm_max_epu8($v, bb), bb))
+            }};
+        }
+        let ascii_ws = le!(_mm_sub_epi8(v0, _mm_set1_epi8(0x09)), 4)
+            | le!(_mm_sub_epi8(v0, _mm_set1_epi8(0x1C)), 4);
+        let cont = mask!(_mm_cmpgt_epi8(_mm_set1_epi8(-64), v0));
+        let (c2, e1, e2, e3) = (eq!(v0, 0xC2), eq!(v0, 0xE1), eq!(v0, 0xE2), eq!(v0, 0xE3));
         let (mut lead2, mut lead3) = (0, 0);
         if c2 | e1 | e2 | e3 != 0 {
             let v1 = _mm_loadu_si128(p.add(1).cast());
             let v2 = _mm_loadu_si128(p.add(2).cast());
-            lead2 = c2 & (eq(v1, 0x85) | eq(v1, 0xA0));
-            let v1_80 = eq(v1, 0x80);
-            let v2_80 = eq(v2, 0x80);
-            let e2_80 = le(_mm_sub_epi8(v2, _mm_set1_epi8(0x80u8 as i8)), 0x0A)
-                | eq(v2, 0xA8)
-                | eq(v2, 0xA9)
-                | eq(v2, 0xAF);
-            lead3 = (e1 & eq(v1, 0x9A) & v2_80)
+            lead2 = c2 & (eq!(v1, 0x85) | eq!(v1, 0xA0));
+            let v1_80 = eq!(v1, 0x80);
+            let v2_80 = eq!(v2, 0x80);
+            let e2_80 = le!(_mm_sub_epi8(v2, _mm_set1_epi8(0x80u8 as i8)), 0x0A)
+                | eq!(v2, 0xA8)
+                | eq!(v2, 0xA9)
+                | eq!(v2, 0xAF);
+            lead3 = (e1 & eq!(v1, 0x9A) & v2_80)
                 | (e2 & v1_80 & e2_80)
-                | (e2 & eq(v1, 0x81) & eq(v2, 0x9F))
+                | (e2 & eq!(v1, 0x81) & eq!(v2, 0x9F))
                 | (e3 & v1_80 & v2_80);
         }
         (ascii_ws, lead2, lead3, cont)
@@ -245,6 +291,12 @@ impl Classify for Sse2 {
             }
         }
         m
+    }
+
+    #[inline(always)]
+    unsafe fn eq_at(p: *const u8, k: usize, byte: u8) -> u64 {
+        // SAFETY: k <= 2, so p+k..p+k+64 is within the READ readable bytes.
+        unsafe { Self::eq_any(p.add(k), &[byte]) }
     }
 
     #[inline(always)]
