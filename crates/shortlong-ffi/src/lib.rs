@@ -319,6 +319,22 @@ unsafe fn options<'a>(options: *const SlOptions) -> &'a SlOptions {
     }
 }
 
+/// The shared body of `sl_count` and `sl_short_long`.
+///
+/// # Safety
+/// `options` NULL or live; `text` NULL or `len` readable bytes; `err` NULL
+/// or writable.
+unsafe fn count_text(
+    options: *const SlOptions,
+    text: *const u8,
+    len: usize,
+    err: *mut SlUtf8Error,
+) -> Result<Counts, SlStatus> {
+    // SAFETY: forwarded caller contract.
+    let (o, t) = unsafe { (self::options(options), self::text(text, len)?) };
+    shortlong::count(t, &o.options, o.errors).map_err(|e| report_utf8(err, e))
+}
+
 /// Count the words of a text.
 ///
 /// - `options`: from `sl_options_new`, or NULL for the defaults (longer
@@ -346,8 +362,7 @@ pub unsafe extern "C" fn sl_count(
             return Err(SlStatus::NullPointer);
         }
         // SAFETY: forwarded caller contract (see # Safety).
-        let (o, t) = unsafe { (self::options(options), self::text(text, len)?) };
-        let c = shortlong::count(t, &o.options, o.errors).map_err(|e| report_utf8(err, e))?;
+        let c = unsafe { count_text(options, text, len, err)? };
         put(out, counts_to_c(c));
         Ok(())
     })
@@ -376,8 +391,7 @@ pub unsafe extern "C" fn sl_short_long(
             return Err(SlStatus::NullPointer);
         }
         // SAFETY: forwarded caller contract.
-        let (o, t) = unsafe { (self::options(options), self::text(text, len)?) };
-        let c = shortlong::count(t, &o.options, o.errors).map_err(|e| report_utf8(err, e))?;
+        let c = unsafe { count_text(options, text, len, err)? };
         put(out, c.fraction().ok_or(SlStatus::NoWords)?);
         Ok(())
     })
