@@ -287,11 +287,20 @@ pub unsafe extern "C" fn sl_options_new(
 /// and no other thread may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn sl_options_free(options: *mut SlOptions) {
+    // SAFETY: forwarded caller contract.
+    unsafe { free_box(options) }
+}
+
+/// Drop a `Box` handed to C by `Box::into_raw`; NULL is ignored.
+///
+/// # Safety
+/// `ptr` must be NULL or come from `Box::into_raw`, not yet freed, and not
+/// in use by another thread.
+unsafe fn free_box<T>(ptr: *mut T) {
     let _ = guard(|| {
-        if !options.is_null() {
-            // SAFETY: the caller passes ownership of a pointer made by
-            // Box::into_raw in sl_options_new.
-            drop(unsafe { Box::from_raw(options) });
+        if !ptr.is_null() {
+            // SAFETY: ownership of a Box::into_raw pointer comes back here.
+            drop(unsafe { Box::from_raw(ptr) });
         }
         Ok(())
     });
@@ -543,11 +552,6 @@ pub unsafe extern "C" fn sl_stream_finish(
 /// not in use by another thread.
 #[no_mangle]
 pub unsafe extern "C" fn sl_stream_free(stream: *mut SlStream) {
-    let _ = guard(|| {
-        if !stream.is_null() {
-            // SAFETY: ownership of a Box::into_raw pointer comes back here.
-            drop(unsafe { Box::from_raw(stream) });
-        }
-        Ok(())
-    });
+    // SAFETY: forwarded caller contract.
+    unsafe { free_box(stream) }
 }

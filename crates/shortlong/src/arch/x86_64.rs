@@ -33,56 +33,91 @@ pub(super) unsafe fn count_sse2(text: &[u8], opts: &Options) -> Counts {
     unsafe { count_region::<Sse2>(text, opts) }
 }
 
+/// The whitespace logic, written once for every vector width. The caller
+/// names its own macros: `load!(ptr)`, `eq!(v, byte)`, `le!(v, byte)`
+/// (unsigned <=), `sub!(v, byte)` (wrapping) and `cont!(v)` (80..BF), each
+/// giving a lane mask (or a vector, for `load` and `sub`). Returns
+/// `(ascii_ws, lead2, lead3, cont)`; see [`Masks`].
+macro_rules! classify_lanes {
+    ($p:expr, $load:ident, $eq:ident, $le:ident, $sub:ident, $cont:ident) => {{
+        let p = $p;
+        let v0 = $load!(p);
+        // 09..0D: (x - 09) <= 4; 1C..20: (x - 1C) <= 4.
+        let ascii_ws = $le!($sub!(v0, 0x09), 4) | $le!($sub!(v0, 0x1C), 4);
+        let cont = $cont!(v0);
+        let (c2, e1, e2, e3) = (
+            $eq!(v0, 0xC2),
+            $eq!(v0, 0xE1),
+            $eq!(v0, 0xE2),
+            $eq!(v0, 0xE3),
+        );
+        let (mut lead2, mut lead3) = (0, 0);
+        // Multi-byte spaces start only with C2, E1, E2 or E3: most blocks
+        // of most scripts skip the rest.
+        if c2 | e1 | e2 | e3 != 0 {
+            let v1 = $load!(p.add(1));
+            let v2 = $load!(p.add(2));
+            lead2 = c2 & ($eq!(v1, 0x85) | $eq!(v1, 0xA0));
+            let v1_80 = $eq!(v1, 0x80);
+            let v2_80 = $eq!(v2, 0x80);
+            // E2 80 {80..8A, A8, A9, AF}
+            let e2_80_third =
+                $le!($sub!(v2, 0x80), 0x0A) | $eq!(v2, 0xA8) | $eq!(v2, 0xA9) | $eq!(v2, 0xAF);
+            lead3 = (e1 & $eq!(v1, 0x9A) & v2_80)
+                | (e2 & v1_80 & e2_80_third)
+                | (e2 & $eq!(v1, 0x81) & $eq!(v2, 0x9F))
+                | (e3 & v1_80 & v2_80);
+        }
+        (ascii_ws, lead2, lead3, cont)
+    }};
+}
+
 struct Avx512;
 
 impl Classify for Avx512 {
     #[inline(always)]
     unsafe fn classify(p: *const u8) -> Masks {
+        macro_rules! splat {
+            ($b:expr) => {
+                _mm512_set1_epi8($b as u8 as i8)
+            };
+        }
+        macro_rules! load {
+            ($p:expr) => {
+                _mm512_loadu_si512($p.cast())
+            };
+        }
+        macro_rules! eq {
+            ($v:expr, $b:expr) => {
+                _mm512_cmpeq_epi8_mask($v, splat!($b))
+            };
+        }
+        macro_rules! le {
+            ($v:expr, $b:expr) => {
+                _mm512_cmple_epu8_mask($v, splat!($b))
+            };
+        }
+        macro_rules! sub {
+            ($v:expr, $b:expr) => {
+                _mm512_sub_epi8($v, splat!($b))
+            };
+        }
+        // 80..BF are the bytes below -64 as signed.
+        macro_rules! cont {
+            ($v:expr) => {
+                _mm512_cmplt_epi8_mask($v, splat!(0xC0))
+            };
+        }
         // SAFETY: p..p+66 is readable (caller); AVX-512 BW is enabled in
         // count_avx512, the only caller.
-        unsafe {
-            let v0 = _mm512_loadu_si512(p.cast());
-            macro_rules! eq {
-                ($v:expr, $b:expr) => {
-                    _mm512_cmpeq_epi8_mask($v, _mm512_set1_epi8($b as u8 as i8))
-                };
-            }
-            macro_rules! le {
-                ($v:expr, $b:expr) => {
-                    _mm512_cmple_epu8_mask($v, _mm512_set1_epi8($b as u8 as i8))
-                };
-            }
-            // 09..0D: (x - 9) <= 4; 1C..20: (x - 1C) <= 4.
-            let ascii_ws = le!(_mm512_sub_epi8(v0, _mm512_set1_epi8(0x09)), 4)
-                | le!(_mm512_sub_epi8(v0, _mm512_set1_epi8(0x1C)), 4);
-            // 80..BF are the bytes below -64 as signed.
-            let cont = _mm512_cmplt_epi8_mask(v0, _mm512_set1_epi8(-64));
-            let (c2, e1, e2, e3) = (eq!(v0, 0xC2), eq!(v0, 0xE1), eq!(v0, 0xE2), eq!(v0, 0xE3));
-            let (mut lead2, mut lead3) = (0, 0);
-            if c2 | e1 | e2 | e3 != 0 {
-                let v1 = _mm512_loadu_si512(p.add(1).cast());
-                let v2 = _mm512_loadu_si512(p.add(2).cast());
-                lead2 = c2 & (eq!(v1, 0x85) | eq!(v1, 0xA0));
-                let v1_80 = eq!(v1, 0x80);
-                let v2_80 = eq!(v2, 0x80);
-                let e2_80 = le!(_mm512_sub_epi8(v2, _mm512_set1_epi8(0x80u8 as i8)), 0x0A)
-                    | eq!(v2, 0xA8)
-                    | eq!(v2, 0xA9)
-                    | eq!(v2, 0xAF);
-                lead3 = (e1 & eq!(v1, 0x9A) & v2_80)
-                    | (e2 & v1_80 & e2_80)
-                    | (e2 & eq!(v1, 0x81) & eq!(v2, 0x9F))
-                    | (e3 & v1_80 & v2_80);
-            }
-            Masks {
-                ascii_ws,
-                lead2,
-                lead3,
-                cont,
-            }
+        let (ascii_ws, lead2, lead3, cont) = unsafe { classify_lanes!(p, load, eq, le, sub, cont) };
+        Masks {
+            ascii_ws,
+            lead2,
+            lead3,
+            cont,
         }
     }
-
     #[inline(always)]
     unsafe fn eq_any(p: *const u8, bytes: &[u8]) -> u64 {
         // SAFETY: as for classify.
@@ -112,54 +147,53 @@ impl Classify for Avx512 {
     }
 }
 
-/// Classify 32 bytes with AVX2 into 32-bit masks.
+/// Classify 32 bytes with AVX2 into 32-bit lane masks.
 ///
 /// # Safety
 /// `p..p+34` readable; AVX2 enabled.
 #[inline(always)]
 unsafe fn avx2_half(p: *const u8) -> (u32, u32, u32, u32) {
-    // SAFETY: forwarded contract.
-    unsafe {
-        let v0 = _mm256_loadu_si256(p.cast());
-        macro_rules! mask {
-            ($m:expr) => {
-                _mm256_movemask_epi8($m) as u32
-            };
-        }
-        macro_rules! eq {
-            ($v:expr, $b:expr) => {
-                mask!(_mm256_cmpeq_epi8($v, _mm256_set1_epi8($b as u8 as i8)))
-            };
-        }
-        // x <= b unsigned  <=>  max(x, b) == b
-        macro_rules! le {
-            ($v:expr, $b:expr) => {{
-                let bb = _mm256_set1_epi8($b as u8 as i8);
-                mask!(_mm256_cmpeq_epi8(_mm256_max_epu8($v, bb), bb))
-            }};
-        }
-        let ascii_ws = le!(_mm256_sub_epi8(v0, _mm256_set1_epi8(0x09)), 4)
-            | le!(_mm256_sub_epi8(v0, _mm256_set1_epi8(0x1C)), 4);
-        let cont = mask!(_mm256_cmpgt_epi8(_mm256_set1_epi8(-64), v0));
-        let (c2, e1, e2, e3) = (eq!(v0, 0xC2), eq!(v0, 0xE1), eq!(v0, 0xE2), eq!(v0, 0xE3));
-        let (mut lead2, mut lead3) = (0, 0);
-        if c2 | e1 | e2 | e3 != 0 {
-            let v1 = _mm256_loadu_si256(p.add(1).cast());
-            let v2 = _mm256_loadu_si256(p.add(2).cast());
-            lead2 = c2 & (eq!(v1, 0x85) | eq!(v1, 0xA0));
-            let v1_80 = eq!(v1, 0x80);
-            let v2_80 = eq!(v2, 0x80);
-            let e2_80 = le!(_mm256_sub_epi8(v2, _mm256_set1_epi8(0x80u8 as i8)), 0x0A)
-                | eq!(v2, 0xA8)
-                | eq!(v2, 0xA9)
-                | eq!(v2, 0xAF);
-            lead3 = (e1 & eq!(v1, 0x9A) & v2_80)
-                | (e2 & v1_80 & e2_80)
-                | (e2 & eq!(v1, 0x81) & eq!(v2, 0x9F))
-                | (e3 & v1_80 & v2_80);
-        }
-        (ascii_ws, lead2, lead3, cont)
+    macro_rules! splat {
+        ($b:expr) => {
+            _mm256_set1_epi8($b as u8 as i8)
+        };
     }
+    macro_rules! load {
+        ($p:expr) => {
+            _mm256_loadu_si256($p.cast())
+        };
+    }
+    macro_rules! mask {
+        ($m:expr) => {
+            _mm256_movemask_epi8($m) as u32
+        };
+    }
+    macro_rules! eq {
+        ($v:expr, $b:expr) => {
+            mask!(_mm256_cmpeq_epi8($v, splat!($b)))
+        };
+    }
+    // x <= b unsigned  <=>  max(x, b) == b
+    macro_rules! le {
+        ($v:expr, $b:expr) => {
+            mask!(_mm256_cmpeq_epi8(
+                _mm256_max_epu8($v, splat!($b)),
+                splat!($b)
+            ))
+        };
+    }
+    macro_rules! sub {
+        ($v:expr, $b:expr) => {
+            _mm256_sub_epi8($v, splat!($b))
+        };
+    }
+    macro_rules! cont {
+        ($v:expr) => {
+            mask!(_mm256_cmpgt_epi8(splat!(0xC0), $v))
+        };
+    }
+    // SAFETY: forwarded contract.
+    unsafe { classify_lanes!(p, load, eq, le, sub, cont) }
 }
 
 struct Avx2;
@@ -210,53 +244,49 @@ impl Classify for Avx2 {
     }
 }
 
-/// Classify 16 bytes with SSE2 into 16-bit masks.
+/// Classify 16 bytes with SSE2 into 16-bit lane masks.
 ///
 /// # Safety
 /// `p..p+18` readable.
 #[inline(always)]
 unsafe fn sse2_quarter(p: *const u8) -> (u64, u64, u64, u64) {
-    // SAFETY: forwarded contract; SSE2 is baseline.
-    unsafe {
-        let v0 = _mm_loadu_si128(p.cast());
-        macro_rules! mask {
-            ($m:expr) => {
-                _mm_movemask_epi8($m) as u32 as u64
-            };
-        }
-        macro_rules! eq {
-            ($v:expr, $b:expr) => {
-                mask!(_mm_cmpeq_epi8($v, _mm_set1_epi8($b as u8 as i8)))
-            };
-        }
-        macro_rules! le {
-            ($v:expr, $b:expr) => {{
-                let bb = _mm_set1_epi8($b as u8 as i8);
-                mask!(_mm_cmpeq_epi8(_mm_max_epu8($v, bb), bb))
-            }};
-        }
-        let ascii_ws = le!(_mm_sub_epi8(v0, _mm_set1_epi8(0x09)), 4)
-            | le!(_mm_sub_epi8(v0, _mm_set1_epi8(0x1C)), 4);
-        let cont = mask!(_mm_cmpgt_epi8(_mm_set1_epi8(-64), v0));
-        let (c2, e1, e2, e3) = (eq!(v0, 0xC2), eq!(v0, 0xE1), eq!(v0, 0xE2), eq!(v0, 0xE3));
-        let (mut lead2, mut lead3) = (0, 0);
-        if c2 | e1 | e2 | e3 != 0 {
-            let v1 = _mm_loadu_si128(p.add(1).cast());
-            let v2 = _mm_loadu_si128(p.add(2).cast());
-            lead2 = c2 & (eq!(v1, 0x85) | eq!(v1, 0xA0));
-            let v1_80 = eq!(v1, 0x80);
-            let v2_80 = eq!(v2, 0x80);
-            let e2_80 = le!(_mm_sub_epi8(v2, _mm_set1_epi8(0x80u8 as i8)), 0x0A)
-                | eq!(v2, 0xA8)
-                | eq!(v2, 0xA9)
-                | eq!(v2, 0xAF);
-            lead3 = (e1 & eq!(v1, 0x9A) & v2_80)
-                | (e2 & v1_80 & e2_80)
-                | (e2 & eq!(v1, 0x81) & eq!(v2, 0x9F))
-                | (e3 & v1_80 & v2_80);
-        }
-        (ascii_ws, lead2, lead3, cont)
+    macro_rules! splat {
+        ($b:expr) => {
+            _mm_set1_epi8($b as u8 as i8)
+        };
     }
+    macro_rules! load {
+        ($p:expr) => {
+            _mm_loadu_si128($p.cast())
+        };
+    }
+    macro_rules! mask {
+        ($m:expr) => {
+            _mm_movemask_epi8($m) as u32 as u64
+        };
+    }
+    macro_rules! eq {
+        ($v:expr, $b:expr) => {
+            mask!(_mm_cmpeq_epi8($v, splat!($b)))
+        };
+    }
+    macro_rules! le {
+        ($v:expr, $b:expr) => {
+            mask!(_mm_cmpeq_epi8(_mm_max_epu8($v, splat!($b)), splat!($b)))
+        };
+    }
+    macro_rules! sub {
+        ($v:expr, $b:expr) => {
+            _mm_sub_epi8($v, splat!($b))
+        };
+    }
+    macro_rules! cont {
+        ($v:expr) => {
+            mask!(_mm_cmpgt_epi8(splat!(0xC0), $v))
+        };
+    }
+    // SAFETY: forwarded contract; SSE2 is baseline.
+    unsafe { classify_lanes!(p, load, eq, le, sub, cont) }
 }
 
 struct Sse2;
