@@ -11,9 +11,13 @@
 //!   out of the non-space mask (`pext`), so each bit is one code point; a
 //!   word has more than N code points iff a window of N+1 one-bits ends
 //!   inside it, so long words are the starts of runs of such windows;
-//! - ignored words: candidates are word starts whose first byte begins some
-//!   entry and whose length may equal some entry's; each candidate is then
-//!   compared exactly. Ignored words that are also long are taken back out.
+//! - ignored words: a small ignore list ("the", "a") is matched exactly with
+//!   masks: `starts & eq(b0) & eq(b1) >> 1 & ... & ws >> len`. The shifts
+//!   reach into the next block, so each block's matches are settled one
+//!   block later (a one-block pipeline). A large list goes through
+//!   candidates (word starts whose first byte begins some entry and whose
+//!   exact length, known from the masks, is some entry's), each compared
+//!   exactly. Ignored words that are also long are taken back out.
 //!
 //! The kernel must not decode, validate or allocate; callers do that.
 
@@ -52,12 +56,12 @@ pub(crate) trait Classify {
     /// As for [`Classify::classify`].
     unsafe fn eq_any(p: *const u8, bytes: &[u8]) -> u64;
 
-    /// Bit i set when byte `i + k` of the block at `p` equals `byte`
-    /// (`k` is 0, 1 or 2).
+    /// For each `bytes[j]`, `out[j]` gets bit i set when byte i of the block
+    /// at `p` equals it.
     ///
     /// # Safety
-    /// As for [`Classify::classify`].
-    unsafe fn eq_at(p: *const u8, k: usize, byte: u8) -> u64;
+    /// As for [`Classify::classify`]; `out.len() >= bytes.len()`.
+    unsafe fn eq_each(p: *const u8, bytes: &[u8], out: &mut [u64]);
 
     /// Copy the bits of `x` where `keep` is set to the low bits, in order.
     fn compress(x: u64, keep: u64) -> u64;
@@ -94,72 +98,70 @@ pub(crate) fn compress_portable(x: u64, keep: u64) -> u64 {
     out
 }
 
-/// What the ignore filter needs, precomputed from the options.
+/// The most distinct bytes, and entries, the mask matcher takes on; larger
+/// ignore lists go through candidates.
+const MASK_BYTES: usize = 8;
+const MASK_ENTRIES: usize = 8;
+
+/// An entry matched with masks: indices of its bytes in the distinct-byte
+/// table, and whether it is long (so must be taken out of the long count).
+struct MaskEntry {
+    idx: Vec<usize>,
+    long: bool,
+}
+
+/// What the ignore matching needs, precomputed from the options.
 struct IgnoreFilter<'a> {
     opts: &'a Options,
-    /// Entries of at most 3 bytes, matched exactly with vector compares,
-    /// with their code point counts. Empty when there are too many.
-    short: Vec<(&'a [u8], u64)>,
-    /// Distinct first bytes of the entries (empty: no entries).
+    /// Distinct bytes of the mask-matched entries.
+    bytes: Vec<u8>,
+    masked: Vec<MaskEntry>,
+    /// The rest go through candidates: their distinct first bytes (empty:
+    /// none), lengths (bit l, l < 64) and whether some has 64+ bytes.
     first: Vec<u8>,
-    /// Bit l set when some entry has l bytes (l < 64); `long_entries` when
-    /// some entry has 64 or more.
     lengths: u64,
     long_entries: bool,
 }
 
 impl<'a> IgnoreFilter<'a> {
     fn new(opts: &'a Options) -> Self {
-        let short_entries: Vec<&[u8]> = opts.ignore().filter(|e| e.len() <= 3).collect();
-        let short: Vec<(&[u8], u64)> = if short_entries.len() <= 8 {
-            short_entries
-                .iter()
-                .map(|e| (*e, e.iter().filter(|&&b| (b as i8) >= -64).count() as u64))
-                .collect()
-        } else {
-            Vec::new()
+        let cps = |e: &[u8]| e.iter().filter(|&&b| (b as i8) >= -64).count() as u64;
+        let mut bytes: Vec<u8> = opts.ignore().flatten().copied().collect();
+        bytes.sort_unstable();
+        bytes.dedup();
+        let small = opts.ignore().len() <= MASK_ENTRIES
+            && bytes.len() <= MASK_BYTES
+            && opts.ignore().all(|e| e.len() < 64);
+        let mut f = IgnoreFilter {
+            opts,
+            bytes: Vec::new(),
+            masked: Vec::new(),
+            first: Vec::new(),
+            lengths: 0,
+            long_entries: false,
         };
-        let mut first: Vec<u8> = opts
-            .ignore()
-            .filter(|e| short.is_empty() || e.len() > 3)
-            .map(|e| e[0])
-            .collect();
-        first.sort_unstable();
-        first.dedup();
-        let mut lengths = 0u64;
-        let mut long_entries = false;
-        for e in opts.ignore().filter(|e| short.is_empty() || e.len() > 3) {
+        if small {
+            f.masked = opts
+                .ignore()
+                .map(|e| MaskEntry {
+                    idx: e.iter().map(|b| bytes.binary_search(b).unwrap()).collect(),
+                    long: cps(e) > opts.longer_than(),
+                })
+                .collect();
+            f.bytes = bytes;
+            return f;
+        }
+        f.first = opts.ignore().map(|e| e[0]).collect();
+        f.first.sort_unstable();
+        f.first.dedup();
+        for e in opts.ignore() {
             if e.len() < 64 {
-                lengths |= 1 << e.len();
+                f.lengths |= 1 << e.len();
             } else {
-                long_entries = true;
+                f.long_entries = true;
             }
         }
-        IgnoreFilter {
-            opts,
-            short,
-            first,
-            lengths,
-            long_entries,
-        }
-    }
-
-    /// Bits i where a word that starts at i could end at an entry length,
-    /// given the block's whitespace `ws` (bits past the block are unknown,
-    /// so they count as possible).
-    #[inline(always)]
-    fn length_filter(&self, ws: u64) -> u64 {
-        if self.long_entries {
-            return u64::MAX;
-        }
-        let mut m = 0u64;
-        let mut l = self.lengths;
-        while l != 0 {
-            let len = l.trailing_zeros();
-            l &= l - 1;
-            m |= (ws >> len) | !(u64::MAX >> len);
-        }
-        m
+        f
     }
 }
 
@@ -178,8 +180,9 @@ fn space_or_end(text: &[u8], i: usize) -> bool {
 
 /// Streaming state of the long-word detector over the code-point bit stream.
 struct LongRuns {
-    /// Window size: N + 1 code points.
-    window: u32,
+    /// Shift amounts that build a window of N + 1 bits by doubling (a zero
+    /// is a no-op step), so that `word` has no data-dependent loop.
+    steps: [u32; 6],
     acc: u128,
     acc_len: u32,
     prev: u64,
@@ -189,8 +192,16 @@ struct LongRuns {
 
 impl LongRuns {
     fn new(longer_than: u64) -> Self {
+        let window = longer_than as u32 + 1;
+        let mut steps = [0u32; 6];
+        let mut covered = 1;
+        for step in &mut steps {
+            *step = covered.min(window - covered);
+            covered += *step;
+        }
+        debug_assert_eq!(covered, window);
         LongRuns {
-            window: longer_than as u32 + 1,
+            steps,
             acc: 0,
             acc_len: 0,
             prev: 0,
@@ -214,18 +225,18 @@ impl LongRuns {
     /// 64 more code points (bit = non-space).
     #[inline(always)]
     fn word(&mut self, w: u64) {
-        let x = ((w as u128) << 64) | self.prev as u128;
-        // r bit p: code points p-window+1 ..= p are all non-space.
-        let mut r = x;
-        let mut covered = 1;
-        while covered < self.window {
-            let s = covered.min(self.window - covered);
-            r &= r << s;
-            covered += s;
+        // r bit p: code points p-N ..= p are all non-space. Only the high
+        // half is used; it needs at most 63 bits of the previous word.
+        let mut hi = w;
+        let mut lo = self.prev;
+        for &s in &self.steps {
+            // (hi:lo) &= (hi:lo) << s, for 0 <= s < 64.
+            let carried = if s == 0 { 0 } else { lo >> (64 - s) };
+            hi &= (hi << s) | carried;
+            lo &= lo << s;
         }
-        let r_hi = (r >> 64) as u64;
-        self.long += (r_hi & !((r_hi << 1) | self.prev_r_top)).count_ones() as u64;
-        self.prev_r_top = r_hi >> 63;
+        self.long += (hi & !((hi << 1) | self.prev_r_top)).count_ones() as u64;
+        self.prev_r_top = hi >> 63;
         self.prev = w;
     }
 
@@ -261,6 +272,7 @@ pub(crate) unsafe fn count_region<C: Classify>(text: &[u8], opts: &Options) -> C
         ignored_long: 0,
         carry_ns: 0,
         ws_carry: 0,
+        prev: Block::default(),
     };
     let n = text.len();
     let mut i = 0;
@@ -281,12 +293,31 @@ pub(crate) unsafe fn count_region<C: Classify>(text: &[u8], opts: &Options) -> C
         unsafe { k.block::<C>(buf.as_ptr().add(j), i + j, valid) };
         j += 64;
     }
+    // Settle the last block against a block of nothing but spaces.
+    let end = Block {
+        ws: u64::MAX,
+        base: n,
+        ..Block::default()
+    };
+    k.settle(&end);
     let long = k.runs.finish() - k.ignored_long;
     Counts {
         words: k.words,
         ignored: k.ignored,
         long,
     }
+}
+
+/// What the ignore matching keeps of a block until the next one is known.
+#[derive(Clone, Copy, Default)]
+struct Block {
+    ws: u64,
+    starts: u64,
+    /// `eq[j]`: bytes equal to `filter.bytes[j]`.
+    eq: [u64; MASK_BYTES],
+    /// Candidate starts for the large-list path (first byte fits).
+    cand: u64,
+    base: usize,
 }
 
 /// The kernel's state between blocks. (A struct with an inlined method, not
@@ -303,6 +334,8 @@ struct Kernel<'a> {
     carry_ns: u64,
     /// Bytes of a multi-byte space spilling into the next block.
     ws_carry: u64,
+    /// The previous block, whose ignored words are not settled yet.
+    prev: Block,
 }
 
 impl Kernel<'_> {
@@ -315,21 +348,22 @@ impl Kernel<'_> {
     unsafe fn block<C: Classify>(&mut self, p: *const u8, base: usize, valid: u32) {
         // SAFETY: forwarded contract.
         let m = unsafe { C::classify(p) };
+        let inside = if valid == 64 {
+            u64::MAX
+        } else {
+            (1u64 << valid) - 1
+        };
+        // Bytes past the end of the text count as spaces.
         let ws = m.ascii_ws
             | m.lead2
             | (m.lead2 << 1)
             | m.lead3
             | (m.lead3 << 1)
             | (m.lead3 << 2)
-            | self.ws_carry;
+            | self.ws_carry
+            | !inside;
         self.ws_carry = (m.lead2 >> 63) | (m.lead3 >> 63) | (m.lead3 >> 62);
-        // Bytes past the end of the text count as spaces.
-        let inside = if valid == 64 {
-            u64::MAX
-        } else {
-            (1u64 << valid) - 1
-        };
-        let ns = !ws & inside;
+        let ns = !ws;
         let starts = ns & !((ns << 1) | self.carry_ns);
         self.carry_ns = ns >> 63;
         self.words += starts.count_ones() as u64;
@@ -337,68 +371,76 @@ impl Kernel<'_> {
         let keep = !m.cont & inside;
         self.runs.push(C::compress(ns, keep), keep.count_ones());
 
-        if !self.filter.short.is_empty() && starts != 0 {
-            let wsx = ws | !inside;
-            for idx in 0..self.filter.short.len() {
-                let (e, cps) = self.filter.short[idx];
-                let mut m = starts;
-                for (k, &b) in e.iter().enumerate() {
-                    // SAFETY: forwarded contract; k <= 2.
-                    m &= unsafe { C::eq_at(p, k, b) };
-                }
-                if m == 0 {
-                    continue;
-                }
-                let len = e.len() as u32;
-                // Where the byte after the word lies past this block, look
-                // at the text itself.
-                let unknown = !(u64::MAX >> len);
-                let mut hits = (m & (wsx >> len) & !unknown).count_ones() as u64;
-                let mut late = m & unknown;
-                while late != 0 {
-                    let i = base + late.trailing_zeros() as usize;
-                    late &= late - 1;
-                    hits += space_or_end(self.text, i + len as usize) as u64;
-                }
-                self.ignored += hits;
-                if cps > self.filter.opts.longer_than() {
-                    self.ignored_long += hits;
-                }
-            }
+        let mut cur = Block {
+            ws,
+            starts,
+            base,
+            ..Block::default()
+        };
+        if !self.filter.bytes.is_empty() {
+            // SAFETY: forwarded contract; eq has MASK_BYTES >= bytes.len().
+            unsafe { C::eq_each(p, &self.filter.bytes, &mut cur.eq) };
         }
         if !self.filter.first.is_empty() && starts != 0 {
             // SAFETY: forwarded contract.
-            let first = unsafe { C::eq_any(p, &self.filter.first) };
-            let cand = starts & first & self.filter.length_filter(ws | !inside);
-            if cand != 0 {
-                self.check_candidates(cand, base);
+            cur.cand = starts & unsafe { C::eq_any(p, &self.filter.first) };
+        }
+        self.settle(&cur);
+        self.prev = cur;
+    }
+
+    /// Count the ignored words that start in `self.prev`, now that `next`
+    /// (the block after it) is known.
+    #[inline(always)]
+    fn settle(&mut self, next: &Block) {
+        let prev = &self.prev;
+        if prev.starts == 0 {
+            return;
+        }
+        let ws = prev.ws as u128 | (next.ws as u128) << 64;
+        for e in &self.filter.masked {
+            let mut m = prev.starts & (ws >> e.idx.len()) as u64;
+            for (k, &j) in e.idx.iter().enumerate() {
+                let eq = prev.eq[j] as u128 | (next.eq[j] as u128) << 64;
+                m &= (eq >> k) as u64;
             }
+            let hits = m.count_ones() as u64;
+            self.ignored += hits;
+            self.ignored_long += if e.long { hits } else { 0 };
+        }
+        if prev.cand != 0 {
+            self.check_candidates(prev.cand, prev.base, ws);
         }
     }
 
-    /// Compare each candidate word start exactly against the entries.
+    /// The large-list path: compare each candidate word exactly.
     #[inline(never)]
-    fn check_candidates(&mut self, mut cand: u64, base: usize) {
+    fn check_candidates(&mut self, mut cand: u64, base: usize, ws: u128) {
         let (text, f) = (self.text, &self.filter);
         while cand != 0 {
-            let i = base + cand.trailing_zeros() as usize;
+            let bit = cand.trailing_zeros();
             cand &= cand - 1;
-            let rest = &text[i..];
-            let max = rest.len().min(f.opts.max_ignore_len());
-            // An entry holds no space, so the word is exactly the entry
-            // when the entry is followed by a space or the end.
-            for len in 1..=max {
-                if len < 64 && f.lengths & (1u64 << len) == 0 {
-                    continue;
-                }
-                let word = &rest[..len];
-                if f.opts.is_ignored(word) && space_or_end(text, i + len) {
-                    self.ignored += 1;
-                    let cps = word.iter().filter(|&&b| (b as i8) >= -64).count() as u64;
-                    if cps > f.opts.longer_than() {
-                        self.ignored_long += 1;
-                    }
-                    break;
+            let i = base + bit as usize;
+            let after = ws >> bit;
+            let len = if after != 0 {
+                after.trailing_zeros() as usize
+            } else {
+                // Longer than the two blocks: find its end the slow way.
+                (64..)
+                    .map(|l| i + l)
+                    .find(|&e| space_or_end(text, e))
+                    .unwrap()
+                    - i
+            };
+            if len > f.opts.max_ignore_len() || (len < 64 && f.lengths & (1 << len) == 0) {
+                continue;
+            }
+            let word = &text[i..(i + len).min(text.len())];
+            if f.opts.is_ignored(word) {
+                self.ignored += 1;
+                let cps = word.iter().filter(|&&b| (b as i8) >= -64).count() as u64;
+                if cps > f.opts.longer_than() {
+                    self.ignored_long += 1;
                 }
             }
         }

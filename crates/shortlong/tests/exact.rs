@@ -168,6 +168,9 @@ fn text_strategy() -> impl Strategy<Value = String> {
         Just("the".to_string()),
         Just("a".to_string()),
         Just("The".to_string()),
+        Just("x".repeat(70)),
+        proptest::sample::select(vec!["of", "to", "in", "that", "with", "abcdefghij", "xx"])
+            .prop_map(String::from),
         "[a-z]{1,12}",
         "[é中😀ж\u{180E}\u{200B}\u{FEFF}x]{1,10}",
         proptest::sample::select(spaces()).prop_map(|c| c.to_string()),
@@ -291,9 +294,18 @@ proptest! {
     #[test]
     fn backends_equal_oracle(text in proptest::collection::vec(text_strategy(), 1..6).prop_map(|v| v.concat()),
                              n in prop_oneof![Just(8u64), 0u64..70],
-                             which in 0usize..3) {
-        let lists: [&[&str]; 3] = [&["the", "a"], &[], &["the", "a", "é", "😀😀", "encyclopedia", "x\u{180E}"]];
-        let o = Options::new(n, lists[which]).unwrap();
+                             which in 0usize..5) {
+        // Mask-matched lists (few bytes), the candidate path (many bytes or
+        // entries), and entries longer than a block.
+        let long_entry = "x".repeat(70);
+        let lists: [Vec<&str>; 5] = [
+            vec!["the", "a"],
+            vec![],
+            vec!["the", "a", "é", "😀😀", "encyclopedia", "x\u{180E}"],
+            vec!["the", "a", "of", "to", "in", "is", "that", "for", "it", "as", "with", "abcdefghij"],
+            vec!["the", long_entry.as_str(), "xx"],
+        ];
+        let o = Options::new(n, &lists[which]).unwrap();
         all_backends_agree(text.as_bytes(), &o, Errors::Strict);
     }
 

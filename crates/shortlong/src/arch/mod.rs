@@ -163,14 +163,11 @@ impl Classify for Portable {
     }
 
     #[inline(always)]
-    unsafe fn eq_at(p: *const u8, k: usize, byte: u8) -> u64 {
-        // SAFETY: k <= 2, so the caller's READ readable bytes cover it.
-        let b: &[u8; READ] = unsafe { &*(p as *const [u8; READ]) };
-        let mut m = 0u64;
-        for i in 0..64 {
-            m |= ((b[i + k] == byte) as u64) << i;
+    unsafe fn eq_each(p: *const u8, bytes: &[u8], out: &mut [u64]) {
+        for (j, &x) in bytes.iter().enumerate() {
+            // SAFETY: forwarded contract.
+            out[j] = unsafe { Self::eq_any(p, &[x]) };
         }
-        m
     }
 
     #[inline(always)]

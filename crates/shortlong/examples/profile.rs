@@ -1,0 +1,37 @@
+//! Count one file many times, for profilers:
+//! `cargo run --release -p shortlong --example profile -- FILE [ITERATIONS] [BACKEND]`.
+
+use shortlong::{count_with, Backend, Errors, Options};
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args
+        .get(1)
+        .expect("usage: profile FILE [ITERATIONS] [BACKEND]");
+    let iters: usize = args.get(2).map_or(200, |s| s.parse().expect("iterations"));
+    let backend = match args.get(3).map(String::as_str) {
+        None => Backend::best(),
+        Some(name) => *Backend::available()
+            .iter()
+            .find(|b| b.name() == name)
+            .expect("backend not available"),
+    };
+    let text = std::fs::read(path).expect("read");
+    let o = match std::env::var("PROFILE_IGNORE") {
+        Ok(list) => Options::new(8, list.split(',').filter(|w| !w.is_empty())).unwrap(),
+        Err(_) => Options::default(),
+    };
+    let t0 = Instant::now();
+    let mut total = 0;
+    for _ in 0..iters {
+        total += count_with(backend, &text, &o, Errors::Strict)
+            .unwrap()
+            .words;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    eprintln!(
+        "{backend:?}: {:.2} GB/s ({total} words)",
+        (text.len() * iters) as f64 / secs / 1e9
+    );
+}
