@@ -124,3 +124,34 @@ def test_no_cdata_leaks_into_results() -> None:
     c = shortlong.count(b"x y")
     assert type(c) is WordCounts and all(type(v) is int for v in c)
     assert type(shortlong.short_long("abcdefghij")) is float
+
+
+def test_threads_never_change_the_result() -> None:
+    unit = "the Encyclopédie\u3000жжжжжжжжжж a 😀😀😀😀😀😀😀😀😀\u2029x\x85\udc80 " * 50
+    text = unit * (3 * (1 << 20) // len(unit.encode("utf-8", "surrogatepass")))
+    want = shortlong.count(text, threads=1)
+    from conftest import reference_counts
+
+    assert tuple(want) == reference_counts(text)
+    for threads in (None, 2, 3, 16):
+        assert shortlong.count(text, threads=threads) == want
+    assert shortlong.short_long(text, threads=2) == want.fraction
+    data = bytearray(text.replace("\udc80", "").encode())
+    data[len(data) // 2] = 0xFF
+    with pytest.raises(shortlong.DecodeError) as one:
+        shortlong.count(data, threads=1)
+    with pytest.raises(shortlong.DecodeError) as two:
+        shortlong.count(data, threads=2)
+    assert one.value.offset == two.value.offset
+    assert shortlong.count(data, threads=2, errors="replace") == shortlong.count(
+        data, threads=1, errors="replace"
+    )
+
+
+def test_bad_threads() -> None:
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="threads must be >= 1"):
+            shortlong.count("x", threads=bad)
+    for bad in (1.5, "2", True):
+        with pytest.raises(TypeError, match="threads must be an integer"):
+            shortlong.count("x", threads=bad)  # type: ignore[arg-type]

@@ -138,17 +138,38 @@ def _options(longer_than: int, ignore: Iterable[str], errors: str, is_str: bool)
     return _ffi.options(longer_than, entries, code)
 
 
-def _count(text: Text, longer_than: int, ignore: Iterable[str], errors: str) -> WordCounts:
+def _threads(threads: int | None) -> int:
+    """The C ABI's thread count: 0 means one per core."""
+    if threads is None:
+        return 0
+    if type(threads) is not int:
+        if isinstance(threads, bool):
+            raise ArgumentTypeError("threads must be an integer or None, not bool")
+        try:
+            threads = operator.index(threads)
+        except TypeError:
+            raise ArgumentTypeError(
+                f"threads must be an integer or None, not {type(threads).__name__}"
+            ) from None
+    if threads < 1:
+        raise OptionError(f"threads must be >= 1 (or None for all cores), not {threads}")
+    return min(threads, 1 << 16)
+
+
+def _count(
+    text: Text, longer_than: int, ignore: Iterable[str], errors: str, threads: int | None
+) -> WordCounts:
     data, n, is_str = _buffer(text)
     opts = _options(longer_than, ignore, errors, is_str)
+    nthreads = _threads(threads)
     out = _ffi_.new("SlCounts *")
-    status = _lib.sl_count(opts, data, n, out, _NULL)
+    status = _lib.sl_count(opts, data, n, nthreads, out, _NULL)
     if status != 0:
         if status == _ffi.INVALID_UTF8:
             # The error path counts again to learn where: it keeps the
             # common path down to one allocation.
             err = _ffi_.new("SlUtf8Error *")
-            _lib.sl_count(opts, data, n, out, err)
+            _lib.sl_count(opts, data, n, nthreads, out, err)
             _release(data)
             raise _ffi.decode_error(text, err)
         _ffi.check(status)
@@ -168,6 +189,7 @@ def count(
     longer_than: int = 8,
     ignore: Iterable[str] = DEFAULT_IGNORE,
     errors: str = "strict",
+    threads: int | None = None,
 ) -> WordCounts:
     """Count the words of `text`: all, ignored, and long.
 
@@ -178,21 +200,24 @@ def count(
     with bytes that are not UTF-8: ``"strict"`` raises `DecodeError`,
     ``"replace"`` counts each invalid sequence as U+FFFD (as
     ``bytes.decode("utf-8", "replace")``), ``"surrogatepass"`` also accepts
-    encoded lone surrogates.
+    encoded lone surrogates. A text of 1 MiB or more is counted on up to
+    `threads` threads (``None``: one per core; ``1``: this thread only); the
+    result never depends on it. The GIL is released while counting.
 
     >>> count("the Encyclopedia of a thing")
     WordCounts(words=5, ignored=2, long=1)
     >>> count(b"Of the people", longer_than=2, ignore=("the", "Of"))
     WordCounts(words=3, ignored=2, long=1)
     """
-    return _count(text, longer_than, ignore, errors)
+    return _count(text, longer_than, ignore, errors, threads)
 
 
-def short_long(text: Text, *, errors: str = "strict") -> float:
+def short_long(text: Text, *, errors: str = "strict", threads: int | None = None) -> float:
     """The fraction of words longer than 8 code points, ignoring "the" and "a".
 
     Identical, bit for bit, to the pure-Python reference; raises
     `NoWordsError` (a ``ZeroDivisionError``) when no word remains.
+    `errors` and `threads` are as for `count`.
 
     >>> short_long("the Encyclopedia of a thing")
     0.3333333333333333
@@ -201,4 +226,4 @@ def short_long(text: Text, *, errors: str = "strict") -> float:
     ...
     shortlong._errors.NoWordsError: no words remain after removing the ignored words (0/0)
     """
-    return _count(text, 8, DEFAULT_IGNORE, errors).fraction
+    return _count(text, 8, DEFAULT_IGNORE, errors, threads).fraction

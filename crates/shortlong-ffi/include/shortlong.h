@@ -225,6 +225,9 @@ void sl_options_free(struct SlOptions *options);
  - `options`: from `sl_options_new`, or NULL for the defaults (longer
    than 8, ignore "the" and "a", strict UTF-8).
  - `text`, `len`: the UTF-8 text; `(NULL, 0)` is empty.
+ - `threads`: how many threads may count a large text (1 MiB or more):
+   0 for one per core, 1 for the calling thread only. The result is the
+   same for every value.
  - `out`: receives the counts on success.
  - `err` (may be NULL): receives the position of the first invalid
    sequence with `SL_STATUS_INVALID_UTF8`.
@@ -238,6 +241,7 @@ void sl_options_free(struct SlOptions *options);
 SlStatus sl_count(const struct SlOptions *options,
                   const uint8_t *text,
                   size_t len,
+                  size_t threads,
                   struct SlCounts *out,
                   struct SlUtf8Error *err);
 
@@ -248,6 +252,7 @@ SlStatus sl_count(const struct SlOptions *options,
 
  - `options`: from `sl_options_new`, or NULL for the article's statistic
    (longer than 8, ignoring "the" and "a", strict UTF-8).
+ - `threads`: as for `sl_count`.
 
  # Safety
  `options` NULL or live; `text` NULL or `len` readable bytes; `out`
@@ -256,6 +261,7 @@ SlStatus sl_count(const struct SlOptions *options,
 SlStatus sl_short_long(const struct SlOptions *options,
                        const uint8_t *text,
                        size_t len,
+                       size_t threads,
                        double *out,
                        struct SlUtf8Error *err);
 

@@ -337,11 +337,12 @@ unsafe fn count_text(
     options: *const SlOptions,
     text: *const u8,
     len: usize,
+    threads: usize,
     err: *mut SlUtf8Error,
 ) -> Result<Counts, SlStatus> {
     // SAFETY: forwarded caller contract.
     let (o, t) = unsafe { (self::options(options), self::text(text, len)?) };
-    shortlong::count(t, &o.options, o.errors).map_err(|e| report_utf8(err, e))
+    shortlong::count_threads(t, &o.options, o.errors, threads).map_err(|e| report_utf8(err, e))
 }
 
 /// Count the words of a text.
@@ -349,6 +350,9 @@ unsafe fn count_text(
 /// - `options`: from `sl_options_new`, or NULL for the defaults (longer
 ///   than 8, ignore "the" and "a", strict UTF-8).
 /// - `text`, `len`: the UTF-8 text; `(NULL, 0)` is empty.
+/// - `threads`: how many threads may count a large text (1 MiB or more):
+///   0 for one per core, 1 for the calling thread only. The result is the
+///   same for every value.
 /// - `out`: receives the counts on success.
 /// - `err` (may be NULL): receives the position of the first invalid
 ///   sequence with `SL_STATUS_INVALID_UTF8`.
@@ -363,6 +367,7 @@ pub unsafe extern "C" fn sl_count(
     options: *const SlOptions,
     text: *const u8,
     len: usize,
+    threads: usize,
     out: *mut SlCounts,
     err: *mut SlUtf8Error,
 ) -> SlStatus {
@@ -371,7 +376,7 @@ pub unsafe extern "C" fn sl_count(
             return Err(SlStatus::NullPointer);
         }
         // SAFETY: forwarded caller contract (see # Safety).
-        let c = unsafe { count_text(options, text, len, err)? };
+        let c = unsafe { count_text(options, text, len, threads, err)? };
         put(out, counts_to_c(c));
         Ok(())
     })
@@ -383,6 +388,7 @@ pub unsafe extern "C" fn sl_count(
 ///
 /// - `options`: from `sl_options_new`, or NULL for the article's statistic
 ///   (longer than 8, ignoring "the" and "a", strict UTF-8).
+/// - `threads`: as for `sl_count`.
 ///
 /// # Safety
 /// `options` NULL or live; `text` NULL or `len` readable bytes; `out`
@@ -392,6 +398,7 @@ pub unsafe extern "C" fn sl_short_long(
     options: *const SlOptions,
     text: *const u8,
     len: usize,
+    threads: usize,
     out: *mut f64,
     err: *mut SlUtf8Error,
 ) -> SlStatus {
@@ -400,7 +407,7 @@ pub unsafe extern "C" fn sl_short_long(
             return Err(SlStatus::NullPointer);
         }
         // SAFETY: forwarded caller contract.
-        let c = unsafe { count_text(options, text, len, err)? };
+        let c = unsafe { count_text(options, text, len, threads, err)? };
         put(out, c.fraction().ok_or(SlStatus::NoWords)?);
         Ok(())
     })

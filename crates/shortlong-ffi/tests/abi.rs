@@ -14,7 +14,7 @@ const SENTINEL: SlCounts = SlCounts {
 fn count(opts: *const SlOptions, ptr: *const u8, len: usize) -> (SlStatus, SlCounts, SlUtf8Error) {
     let mut out = SENTINEL;
     let mut err = SlUtf8Error::default();
-    let st = unsafe { sl_count(opts, ptr, len, &mut out, &mut err) };
+    let st = unsafe { sl_count(opts, ptr, len, 1, &mut out, &mut err) };
     (st, out, err)
 }
 
@@ -42,7 +42,7 @@ fn the_four_pointer_length_cases() {
     let (st, c, _) = count(null(), null(), 5);
     assert_eq!((st, c), (SlStatus::NullPointer, SENTINEL));
     // NULL out-param
-    let st = unsafe { sl_count(null(), text.as_ptr(), text.len(), null_mut(), null_mut()) };
+    let st = unsafe { sl_count(null(), text.as_ptr(), text.len(), 0, null_mut(), null_mut()) };
     assert_eq!(st, SlStatus::NullPointer);
     // A length no allocation can have.
     let (st, c, _) = count(null(), text.as_ptr(), usize::MAX);
@@ -80,7 +80,7 @@ fn invalid_utf8_reports_offset_length_and_kind() {
         );
         // err may be NULL.
         let mut out = SENTINEL;
-        let st = unsafe { sl_count(null(), text.as_ptr(), text.len(), &mut out, null_mut()) };
+        let st = unsafe { sl_count(null(), text.as_ptr(), text.len(), 2, &mut out, null_mut()) };
         assert_eq!((st, out), (SlStatus::InvalidUtf8, SENTINEL));
     }
 }
@@ -176,17 +176,17 @@ fn short_long_and_fraction() {
     let mut f = -1.0;
     let t = b"the Encyclopedia of a thing";
     assert_eq!(
-        unsafe { sl_short_long(null(), t.as_ptr(), t.len(), &mut f, null_mut()) },
+        unsafe { sl_short_long(null(), t.as_ptr(), t.len(), 0, &mut f, null_mut()) },
         SlStatus::Ok
     );
     assert_eq!(f, 1.0 / 3.0);
     let mut f = -1.0;
     assert_eq!(
-        unsafe { sl_short_long(null(), b"a the".as_ptr(), 5, &mut f, null_mut()) },
+        unsafe { sl_short_long(null(), b"a the".as_ptr(), 5, 1, &mut f, null_mut()) },
         SlStatus::NoWords
     );
     assert_eq!(
-        unsafe { sl_short_long(null(), null(), 0, &mut f, null_mut()) },
+        unsafe { sl_short_long(null(), null(), 0, 1, &mut f, null_mut()) },
         SlStatus::NoWords
     );
     assert_eq!(f, -1.0);

@@ -317,3 +317,34 @@ proptest! {
         all_backends_agree(&bytes, &o, errors);
     }
 }
+
+#[test]
+fn threads_never_change_the_result() {
+    // Larger than PARALLEL_MIN, mixing scripts and every kind of space.
+    let unit = "the Encyclopédie\u{3000}жжжжжжжжжж a 😀😀😀😀😀😀😀😀😀\u{2029}x\u{85}".repeat(8);
+    let text = unit.repeat(shortlong::PARALLEL_MIN / unit.len() + 100);
+    let o = Options::default();
+    let want = shortlong::scalar::count(text.as_bytes(), &o, Errors::Strict).unwrap();
+    for threads in [0, 1, 2, 3, 7, 64] {
+        let got = shortlong::count_threads(text.as_bytes(), &o, Errors::Strict, threads).unwrap();
+        assert_eq!(got, want, "threads={threads}");
+    }
+    // Errors: the first one, at its offset in the whole text, whatever the
+    // thread count; replace mode adds up exactly.
+    let mut bad = text.clone().into_bytes();
+    let (first, second) = (bad.len() / 3 + 1, bad.len() * 2 / 3);
+    bad[first] = 0xFF;
+    bad[second] = 0xFF;
+    let want = shortlong::scalar::count(&bad, &o, Errors::Strict).unwrap_err();
+    let want_replace = shortlong::scalar::count(&bad, &o, Errors::Replace).unwrap();
+    for threads in [1, 2, 5] {
+        assert_eq!(
+            shortlong::count_threads(&bad, &o, Errors::Strict, threads).unwrap_err(),
+            want
+        );
+        assert_eq!(
+            shortlong::count_threads(&bad, &o, Errors::Replace, threads).unwrap(),
+            want_replace
+        );
+    }
+}

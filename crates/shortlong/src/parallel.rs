@@ -1,0 +1,141 @@
+//! Counting one large text on several threads.
+//!
+//! Owns splitting: a text is cut right after whitespace characters, so each
+//! piece starts and ends at a word boundary and at a character boundary,
+//! and the pieces' counts add up exactly to the whole text's. An invalid
+//! sequence never spans a cut (a cut follows a whole, valid space), so
+//! replacement and error offsets are also the same as counting serially.
+//! Results never depend on the number of threads.
+
+use crate::utf8::{decode, Step};
+use crate::whitespace::{is_ascii_space, is_space};
+use crate::{count_with, Backend, Counts, Errors, Options, Utf8Error};
+use rayon::prelude::*;
+
+/// Texts shorter than this are counted on one thread: below it, handing
+/// work to other threads costs more than it saves (see the README's
+/// benchmark of 1 vs 2 threads by size).
+pub const PARALLEL_MIN: usize = 1 << 20;
+
+/// The offset just after the first whitespace character that starts at or
+/// after `from`, or `None` when there is none.
+fn after_next_space(text: &[u8], from: usize) -> Option<usize> {
+    // Fast path: an ASCII space byte is always a whole character.
+    let mut i = from;
+    // Move to a character start first (skip continuation bytes).
+    while i < text.len() && (text[i] as i8) < -64 {
+        i += 1;
+    }
+    while i < text.len() {
+        let b = text[i];
+        if b < 0x80 {
+            if is_ascii_space(b) {
+                return Some(i + 1);
+            }
+            i += 1;
+            continue;
+        }
+        match decode(&text[i..], true, true) {
+            Step::Char { cp, len } => {
+                if is_space(cp) {
+                    return Some(i + len);
+                }
+                i += len;
+            }
+            Step::Invalid { len, .. } => i += len,
+            Step::Incomplete => return None,
+        }
+    }
+    None
+}
+
+/// Cut `text` into at most `parts` pieces at word boundaries.
+fn split(text: &[u8], parts: usize) -> Vec<(usize, &[u8])> {
+    let mut pieces = Vec::with_capacity(parts);
+    let mut start = 0;
+    for k in 1..parts {
+        let target = (text.len() / parts * k).max(start);
+        match after_next_space(text, target) {
+            Some(cut) if cut < text.len() => {
+                pieces.push((start, &text[start..cut]));
+                start = cut;
+            }
+            _ => break,
+        }
+    }
+    pieces.push((start, &text[start..]));
+    pieces
+}
+
+/// Count `text` on up to `threads` threads (`0`: one per core). The result
+/// is the same as [`crate::count`] for every thread count.
+pub fn count_threads(
+    text: &[u8],
+    opts: &Options,
+    errors: Errors,
+    threads: usize,
+) -> Result<Counts, Utf8Error> {
+    let threads = if threads == 0 {
+        rayon::current_num_threads()
+    } else {
+        threads
+    };
+    if threads <= 1 || text.len() < PARALLEL_MIN {
+        return count_with(Backend::best(), text, opts, errors);
+    }
+    count_split(text, opts, errors, threads)
+}
+
+/// Split into `threads` pieces and count them in parallel, whatever the
+/// size (`count_threads` without its size threshold; for measuring it).
+#[doc(hidden)]
+pub fn count_split(
+    text: &[u8],
+    opts: &Options,
+    errors: Errors,
+    threads: usize,
+) -> Result<Counts, Utf8Error> {
+    let backend = Backend::best();
+    let pieces = split(text, threads.max(1));
+    let results: Vec<Result<Counts, Utf8Error>> = pieces
+        .par_iter()
+        .map(|&(start, piece)| {
+            count_with(backend, piece, opts, errors).map_err(|mut e| {
+                e.offset += start as u64;
+                e
+            })
+        })
+        .collect();
+    // In order, so the first error is the one a serial count reports.
+    let mut total = Counts::default();
+    for r in results {
+        total += r?;
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_cover_the_text_and_end_after_spaces() {
+        let text = "aé\u{3000}b c\u{2029}dd eee ffff\u{85}ggggg".repeat(50);
+        for parts in 1..40 {
+            let pieces = split(text.as_bytes(), parts);
+            assert!(pieces.len() <= parts);
+            let mut at = 0;
+            for (start, p) in &pieces {
+                assert_eq!(*start, at);
+                at += p.len();
+                let s = std::str::from_utf8(p).expect("cut inside a character");
+                if at < text.len() {
+                    assert!(s.chars().last().is_some_and(|c| is_space(c as u32)));
+                }
+            }
+            assert_eq!(at, text.len());
+        }
+        // No space at all: one piece.
+        assert_eq!(split(&[b'x'; 100], 4).len(), 1);
+    }
+}
