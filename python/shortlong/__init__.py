@@ -18,6 +18,7 @@ WordCounts(words=5, ignored=2, long=1)
 from __future__ import annotations
 
 import operator
+import threading
 from collections.abc import Iterable
 from typing import Any, NamedTuple, Union
 
@@ -183,6 +184,26 @@ def _release(data: Any) -> None:
         _ffi_.release(data)
 
 
+# The fast paths below serve the default arguments with a str or bytes:
+# prebuilt options, no argument normalisation, and no allocation for the
+# result buffer (one per thread, since the GIL is released during the call).
+# Anything unusual, and every error, takes the general path above.
+_STR_DEFAULT = _ffi.options(8, _DEFAULT_IGNORE_BYTES, _SURROGATEPASS)
+_BYTES_DEFAULT = _ffi.options(8, _DEFAULT_IGNORE_BYTES, _ffi.ERRORS["strict"])
+_sl_count_quick = _lib.sl_count_quick
+_sl_short_long_or_nan = _lib.sl_short_long_or_nan
+_tls = threading.local()
+_new_counts = tuple.__new__
+
+
+def _thread_out() -> Any:
+    try:
+        return _tls.out
+    except AttributeError:
+        _tls.out = out = _ffi_.new("SlCounts *")
+        return out
+
+
 def count(
     text: Text,
     *,
@@ -209,6 +230,27 @@ def count(
     >>> count(b"Of the people", longer_than=2, ignore=("the", "Of"))
     WordCounts(words=3, ignored=2, long=1)
     """
+    if (
+        ignore is DEFAULT_IGNORE
+        and threads is None
+        and errors == "strict"
+        and type(longer_than) is int
+        and longer_than == 8
+    ):
+        if type(text) is str:
+            data = text.encode("utf-8", "surrogatepass")
+            opts = _STR_DEFAULT
+        elif type(text) is bytes:
+            data = text
+            opts = _BYTES_DEFAULT
+        else:
+            return _count(text, longer_than, ignore, errors, threads)
+        try:
+            out = _tls.out
+        except AttributeError:
+            out = _thread_out()
+        if _sl_count_quick(opts, data, len(data), out) == 0:
+            return _new_counts(WordCounts, (out.words, out.ignored, out.long_words))
     return _count(text, longer_than, ignore, errors, threads)
 
 
@@ -226,4 +268,16 @@ def short_long(text: Text, *, errors: str = "strict", threads: int | None = None
     ...
     shortlong._errors.NoWordsError: no words remain after removing the ignored words (0/0)
     """
+    if threads is None and errors == "strict":
+        if type(text) is str:
+            data = text.encode("utf-8", "surrogatepass")
+            r: float = _sl_short_long_or_nan(_STR_DEFAULT, data, len(data))
+            if r == r:  # not NaN
+                return r
+        elif type(text) is bytes:
+            r = _sl_short_long_or_nan(_BYTES_DEFAULT, text, len(text))
+            if r == r:
+                return r
+    # NaN (no words, invalid UTF-8) or unusual arguments: the general path
+    # raises the right error.
     return _count(text, 8, DEFAULT_IGNORE, errors, threads).fraction

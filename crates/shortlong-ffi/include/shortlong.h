@@ -266,6 +266,31 @@ SlStatus sl_short_long(const struct SlOptions *options,
                        struct SlUtf8Error *err);
 
 /*
+ `sl_short_long` in the fewest arguments (threads 0, no error details),
+ for bindings where every argument costs time (CFFI's ABI mode): the
+ fraction, or NaN whenever `sl_short_long` would not return
+ `SL_STATUS_OK` (no word remains, invalid UTF-8, a NULL pointer, ...);
+ call `sl_short_long` to learn why.
+
+ # Safety
+ As for `sl_short_long`. Thread-safe.
+ */
+double sl_short_long_or_nan(const struct SlOptions *options, const uint8_t *text, size_t len);
+
+/*
+ `sl_count` in the fewest arguments: threads 0 (one per core for a large
+ text) and no error details (call `sl_count` for them after
+ `SL_STATUS_INVALID_UTF8`). For bindings where every argument costs time.
+
+ # Safety
+ As for `sl_count`. Thread-safe.
+ */
+SlStatus sl_count_quick(const struct SlOptions *options,
+                        const uint8_t *text,
+                        size_t len,
+                        struct SlCounts *out);
+
+/*
  `long_words / (words - ignored)`; `SL_STATUS_NO_WORDS` when that is 0/0.
 
  # Safety

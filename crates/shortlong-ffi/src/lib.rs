@@ -413,6 +413,45 @@ pub unsafe extern "C" fn sl_short_long(
     })
 }
 
+/// `sl_short_long` in the fewest arguments (threads 0, no error details),
+/// for bindings where every argument costs time (CFFI's ABI mode): the
+/// fraction, or NaN whenever `sl_short_long` would not return
+/// `SL_STATUS_OK` (no word remains, invalid UTF-8, a NULL pointer, ...);
+/// call `sl_short_long` to learn why.
+///
+/// # Safety
+/// As for `sl_short_long`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn sl_short_long_or_nan(
+    options: *const SlOptions,
+    text: *const u8,
+    len: usize,
+) -> f64 {
+    let mut out = f64::NAN;
+    // SAFETY: forwarded caller contract; `out` is a local.
+    match unsafe { sl_short_long(options, text, len, 0, &mut out, std::ptr::null_mut()) } {
+        SlStatus::Ok => out,
+        _ => f64::NAN,
+    }
+}
+
+/// `sl_count` in the fewest arguments: threads 0 (one per core for a large
+/// text) and no error details (call `sl_count` for them after
+/// `SL_STATUS_INVALID_UTF8`). For bindings where every argument costs time.
+///
+/// # Safety
+/// As for `sl_count`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn sl_count_quick(
+    options: *const SlOptions,
+    text: *const u8,
+    len: usize,
+    out: *mut SlCounts,
+) -> SlStatus {
+    // SAFETY: forwarded caller contract.
+    unsafe { sl_count(options, text, len, 0, out, std::ptr::null_mut()) }
+}
+
 /// `long_words / (words - ignored)`; `SL_STATUS_NO_WORDS` when that is 0/0.
 ///
 /// # Safety

@@ -105,14 +105,16 @@ const MASK_ENTRIES: usize = 8;
 
 /// An entry matched with masks: indices of its bytes in the distinct-byte
 /// table, and whether it is long (so must be taken out of the long count).
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct MaskEntry {
     idx: Vec<usize>,
     long: bool,
 }
 
-/// What the ignore matching needs, precomputed from the options.
-struct IgnoreFilter<'a> {
-    opts: &'a Options,
+/// How the kernel matches an ignore list, worked out once per [`Options`]
+/// (not per call: a call on a tiny text must not allocate).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct IgnorePlan {
     /// Distinct bytes of the mask-matched entries.
     bytes: Vec<u8>,
     masked: Vec<MaskEntry>,
@@ -123,38 +125,31 @@ struct IgnoreFilter<'a> {
     long_entries: bool,
 }
 
-impl<'a> IgnoreFilter<'a> {
-    fn new(opts: &'a Options) -> Self {
+impl IgnorePlan {
+    pub(crate) fn new(entries: &[Box<[u8]>], longer_than: u64) -> Self {
         let cps = |e: &[u8]| e.iter().filter(|&&b| (b as i8) >= -64).count() as u64;
-        let mut bytes: Vec<u8> = opts.ignore().flatten().copied().collect();
+        let mut bytes: Vec<u8> = entries.iter().flat_map(|e| e.iter()).copied().collect();
         bytes.sort_unstable();
         bytes.dedup();
-        let small = opts.ignore().len() <= MASK_ENTRIES
+        let small = entries.len() <= MASK_ENTRIES
             && bytes.len() <= MASK_BYTES
-            && opts.ignore().all(|e| e.len() < 64);
-        let mut f = IgnoreFilter {
-            opts,
-            bytes: Vec::new(),
-            masked: Vec::new(),
-            first: Vec::new(),
-            lengths: 0,
-            long_entries: false,
-        };
+            && entries.iter().all(|e| e.len() < 64);
+        let mut f = IgnorePlan::default();
         if small {
-            f.masked = opts
-                .ignore()
+            f.masked = entries
+                .iter()
                 .map(|e| MaskEntry {
                     idx: e.iter().map(|b| bytes.binary_search(b).unwrap()).collect(),
-                    long: cps(e) > opts.longer_than(),
+                    long: cps(e) > longer_than,
                 })
                 .collect();
             f.bytes = bytes;
             return f;
         }
-        f.first = opts.ignore().map(|e| e[0]).collect();
+        f.first = entries.iter().map(|e| e[0]).collect();
         f.first.sort_unstable();
         f.first.dedup();
-        for e in opts.ignore() {
+        for e in entries {
             if e.len() < 64 {
                 f.lengths |= 1 << e.len();
             } else {
@@ -265,7 +260,8 @@ pub(crate) unsafe fn count_region<C: Classify>(text: &[u8], opts: &Options) -> C
     debug_assert!(opts.longer_than() <= MAX_LONGER_THAN);
     let mut k = Kernel {
         text,
-        filter: IgnoreFilter::new(opts),
+        opts,
+        filter: opts.plan(),
         runs: LongRuns::new(opts.longer_than()),
         words: 0,
         ignored: 0,
@@ -325,7 +321,8 @@ struct Block {
 /// caller's target features, and the intrinsics in it would not inline.)
 struct Kernel<'a> {
     text: &'a [u8],
-    filter: IgnoreFilter<'a>,
+    opts: &'a Options,
+    filter: &'a IgnorePlan,
     runs: LongRuns,
     words: u64,
     ignored: u64,
@@ -416,7 +413,7 @@ impl Kernel<'_> {
     /// The large-list path: compare each candidate word exactly.
     #[inline(never)]
     fn check_candidates(&mut self, mut cand: u64, base: usize, ws: u128) {
-        let (text, f) = (self.text, &self.filter);
+        let (text, f, opts) = (self.text, self.filter, self.opts);
         while cand != 0 {
             let bit = cand.trailing_zeros();
             cand &= cand - 1;
@@ -432,14 +429,14 @@ impl Kernel<'_> {
                     .unwrap()
                     - i
             };
-            if len > f.opts.max_ignore_len() || (len < 64 && f.lengths & (1 << len) == 0) {
+            if len > opts.max_ignore_len() || (len < 64 && f.lengths & (1 << len) == 0) {
                 continue;
             }
             let word = &text[i..(i + len).min(text.len())];
-            if f.opts.is_ignored(word) {
+            if opts.is_ignored(word) {
                 self.ignored += 1;
                 let cps = word.iter().filter(|&&b| (b as i8) >= -64).count() as u64;
-                if cps > f.opts.longer_than() {
+                if cps > opts.longer_than() {
                     self.ignored_long += 1;
                 }
             }

@@ -18,6 +18,8 @@ pub struct Options {
     /// more set bit 63): a cheap first filter before the binary search.
     lengths: u64,
     max_len: usize,
+    /// How the kernel matches `ignore` (derived from the fields above).
+    plan: crate::kernel::IgnorePlan,
 }
 
 /// Why an ignore entry was rejected.
@@ -98,11 +100,13 @@ impl Options {
         entries.dedup();
         let lengths = entries.iter().fold(0u64, |m, e| m | 1 << e.len().min(63));
         let max_len = entries.iter().map(|e| e.len()).max().unwrap_or(0);
+        let plan = crate::kernel::IgnorePlan::new(&entries, longer_than);
         Ok(Options {
             longer_than,
             ignore: entries,
             lengths,
             max_len,
+            plan,
         })
     }
 
@@ -119,6 +123,10 @@ impl Options {
     /// The longest ignore entry, in bytes (0 without entries).
     pub fn max_ignore_len(&self) -> usize {
         self.max_len
+    }
+
+    pub(crate) fn plan(&self) -> &crate::kernel::IgnorePlan {
+        &self.plan
     }
 
     /// Is `word` (its exact bytes) an ignore entry?

@@ -75,12 +75,16 @@ pub fn count_threads(
     errors: Errors,
     threads: usize,
 ) -> Result<Counts, Utf8Error> {
+    // Size first: a small text must not even start the thread pool.
+    if threads == 1 || text.len() < PARALLEL_MIN {
+        return count_with(Backend::best(), text, opts, errors);
+    }
     let threads = if threads == 0 {
         rayon::current_num_threads()
     } else {
         threads
     };
-    if threads <= 1 || text.len() < PARALLEL_MIN {
+    if threads <= 1 {
         return count_with(Backend::best(), text, opts, errors);
     }
     count_split(text, opts, errors, threads)
