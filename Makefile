@@ -70,6 +70,8 @@ c-example: $(CEX)
 py-test: develop c-example
 	$(VENV)/bin/mypy
 	SHORTLONG_C_EXAMPLE=$(abspath $(CEX)) $(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -p no:cacheprovider --doctest-modules python/shortlong \
+	  --ignore=python/shortlong/__main__.py
 
 clean:
 	cargo clean

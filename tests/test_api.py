@@ -5,6 +5,7 @@ from __future__ import annotations
 import mmap
 import pickle
 import tempfile
+from pathlib import Path
 
 import pytest
 import shortlong
@@ -155,3 +156,18 @@ def test_bad_threads() -> None:
     for bad in (1.5, "2", True):
         with pytest.raises(TypeError, match="threads must be an integer"):
             shortlong.count("x", threads=bad)  # type: ignore[arg-type]
+
+
+def test_count_file(tmp_path: Path) -> None:
+    d = tmp_path
+    (d / "a.txt").write_bytes("the Encyclopédie a\u3000x".encode())
+    assert shortlong.count_file(d / "a.txt") == WordCounts(4, 2, 1)
+    assert shortlong.count_file(str(d / "a.txt"), ignore=()) == WordCounts(4, 0, 1)
+    (d / "empty.txt").write_bytes(b"")
+    assert shortlong.count_file(d / "empty.txt") == WordCounts(0, 0, 0)
+    (d / "bad.txt").write_bytes(b"ok \xff")
+    with pytest.raises(shortlong.DecodeError) as info:
+        shortlong.count_file(d / "bad.txt")
+    assert info.value.offset == 3
+    with pytest.raises(FileNotFoundError):
+        shortlong.count_file(d / "missing.txt")

@@ -17,7 +17,9 @@ WordCounts(words=5, ignored=2, long=1)
 
 from __future__ import annotations
 
+import mmap
 import operator
+import os
 import threading
 from collections.abc import Iterable
 from typing import Any, NamedTuple, Union
@@ -35,6 +37,7 @@ __all__ = [
     "WordCounts",
     "__version__",
     "count",
+    "count_file",
     "short_long",
 ]
 
@@ -281,3 +284,41 @@ def short_long(text: Text, *, errors: str = "strict", threads: int | None = None
     # NaN (no words, invalid UTF-8) or unusual arguments: the general path
     # raises the right error.
     return _count(text, 8, DEFAULT_IGNORE, errors, threads).fraction
+
+
+def count_file(
+    path: str | os.PathLike[str],
+    *,
+    longer_than: int = 8,
+    ignore: Iterable[str] = DEFAULT_IGNORE,
+    errors: str = "strict",
+    threads: int | None = None,
+) -> WordCounts:
+    """Count the words of a UTF-8 file, memory-mapped rather than read.
+
+    Options are as for `count`. A missing or unreadable file raises the
+    usual ``OSError``; invalid UTF-8 raises `DecodeError` with the byte
+    offset in the file.
+
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+    ...     _ = f.write("the Encyclopedia of a thing")
+    >>> count_file(f.name)
+    WordCounts(words=5, ignored=2, long=1)
+    >>> os.unlink(f.name)
+    """
+    options: dict[str, Any] = {
+        "longer_than": longer_than,
+        "ignore": ignore,
+        "errors": errors,
+        "threads": threads,
+    }
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return _count(b"", longer_than, ignore, errors, threads)
+        try:
+            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (ValueError, OSError):  # not mappable (a pipe, /proc, ...)
+            return count(f.read(), **options)
+        with mm:
+            return count(mm, **options)

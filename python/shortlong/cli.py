@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import mmap
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import DEFAULT_IGNORE, Error, WordCounts, __version__, count
+from . import DEFAULT_IGNORE, Error, WordCounts, __version__, count, count_file
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,15 +53,7 @@ def _parser() -> argparse.ArgumentParser:
 def _count_path(path: str, **options: Any) -> WordCounts:
     if path == "-":
         return count(sys.stdin.buffer.read(), **options)
-    with open(path, "rb") as f:
-        if os.fstat(f.fileno()).st_size == 0:
-            return count(b"", **options)
-        try:
-            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        except (ValueError, OSError):  # not mappable (a pipe, /proc, ...)
-            return count(f.read(), **options)
-        with mm:
-            return count(mm, **options)
+    return count_file(path, **options)
 
 
 def _format(path: str, c: WordCounts, as_json: bool) -> str:
