@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mmap
+import os
 import pickle
 import tempfile
 from pathlib import Path
@@ -171,3 +172,18 @@ def test_count_file(tmp_path: Path) -> None:
     assert info.value.offset == 3
     with pytest.raises(FileNotFoundError):
         shortlong.count_file(d / "missing.txt")
+
+
+def test_backend_choice_and_a_bad_backend_setting() -> None:
+    import subprocess
+    import sys
+
+    assert shortlong.backend() in ("avx512", "avx2", "sse2", "portable")
+    code = "import shortlong; print(shortlong.backend(), tuple(shortlong.count('a bb')))"
+    env = {**os.environ, "SHORTLONG_BACKEND": "portable"}
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert r.stdout == "portable (2, 1, 0)\n", r.stderr
+    env["SHORTLONG_BACKEND"] = "bogus"
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.endswith("(2, 1, 0)\n")
+    assert "SHORTLONG_BACKEND=\"bogus\"" in r.stderr

@@ -36,6 +36,7 @@ __all__ = [
     "OptionError",
     "WordCounts",
     "__version__",
+    "backend",
     "count",
     "count_file",
     "short_long",
@@ -322,3 +323,15 @@ def count_file(
             return count(f.read(), **options)
         with mm:
             return count(mm, **options)
+
+
+def backend() -> str:
+    """The kernel backend in use: "avx512", "avx2", "sse2" or "portable".
+
+    The fastest one the CPU supports, unless the environment variable
+    ``SHORTLONG_BACKEND`` named another before the first count.
+
+    >>> backend() in ("avx512", "avx2", "sse2", "portable")
+    True
+    """
+    return str(_ffi_.string(_lib.sl_backend()).decode())

@@ -176,6 +176,16 @@ extern "C" {
 const char *sl_version(void);
 
 /*
+ The kernel backend this process uses ("avx512", "avx2", "sse2" or
+ "portable"): the fastest the CPU supports, unless the environment
+ variable `SHORTLONG_BACKEND` named another when it was first needed.
+ A static NUL-terminated string.
+
+ Thread-safe; the caller must not free it.
+ */
+const char *sl_backend(void);
+
+/*
  A static, NUL-terminated English message for a status value. Unknown
  values give "unknown status".
 

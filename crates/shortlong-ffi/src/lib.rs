@@ -184,6 +184,24 @@ pub extern "C" fn sl_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
+/// The kernel backend this process uses ("avx512", "avx2", "sse2" or
+/// "portable"): the fastest the CPU supports, unless the environment
+/// variable `SHORTLONG_BACKEND` named another when it was first needed.
+/// A static NUL-terminated string.
+///
+/// Thread-safe; the caller must not free it.
+#[no_mangle]
+pub extern "C" fn sl_backend() -> *const c_char {
+    let name: &'static std::ffi::CStr = match catch_unwind(shortlong::Backend::best) {
+        Ok(shortlong::Backend::Avx512) => c"avx512",
+        Ok(shortlong::Backend::Avx2) => c"avx2",
+        Ok(shortlong::Backend::Sse2) => c"sse2",
+        Ok(shortlong::Backend::Portable) => c"portable",
+        Err(_) => c"unknown",
+    };
+    name.as_ptr()
+}
+
 /// A static, NUL-terminated English message for a status value. Unknown
 /// values give "unknown status".
 ///

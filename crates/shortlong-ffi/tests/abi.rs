@@ -275,6 +275,8 @@ fn every_status_has_a_message_and_the_version_is_the_crate_version() {
     }
     let m = unsafe { CStr::from_ptr(sl_status_message(999)) };
     assert_eq!(m.to_str().unwrap(), "unknown status");
+    let b = unsafe { CStr::from_ptr(sl_backend()) }.to_str().unwrap();
+    assert_eq!(b, shortlong::Backend::best().name());
     let v = unsafe { CStr::from_ptr(sl_version()) };
     assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
 }

@@ -9,6 +9,7 @@
 use crate::kernel::{self, Classify, Masks, READ};
 use crate::whitespace::is_ascii_space;
 use crate::{Counts, Options};
+use std::io::Write as _;
 use std::sync::OnceLock;
 
 #[cfg(target_arch = "x86_64")]
@@ -74,20 +75,28 @@ impl Backend {
 
     /// The backend used by default: the fastest supported one, unless the
     /// environment variable `SHORTLONG_BACKEND` names another (read once).
+    /// A name that is unknown, or not supported by this CPU, is reported
+    /// once on stderr and the fastest backend is used: a typo in a setting
+    /// must not crash the process.
     pub fn best() -> Backend {
         static BEST: OnceLock<Backend> = OnceLock::new();
         *BEST.get_or_init(|| {
             let all = Backend::available();
-            match std::env::var("SHORTLONG_BACKEND") {
-                Ok(name) => all
-                    .iter()
-                    .copied()
-                    .find(|b| b.name() == name)
-                    .unwrap_or_else(|| {
-                        panic!("SHORTLONG_BACKEND={name:?}: not one of {all:?} on this CPU")
-                    }),
-                Err(_) => all[0],
+            let Ok(name) = std::env::var("SHORTLONG_BACKEND") else {
+                return all[0];
+            };
+            if let Some(b) = all.iter().copied().find(|b| b.name() == name) {
+                return b;
             }
+            let names: Vec<&str> = all.iter().map(|b| b.name()).collect();
+            // Not eprintln!, which panics when stderr is closed.
+            let _ = writeln!(
+                std::io::stderr(),
+                "shortlong: SHORTLONG_BACKEND={name:?} is not one of {names:?} on this CPU; \
+                 using {}",
+                all[0].name()
+            );
+            all[0]
         })
     }
 
