@@ -186,4 +186,4 @@ def test_backend_choice_and_a_bad_backend_setting() -> None:
     env["SHORTLONG_BACKEND"] = "bogus"
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.endswith("(2, 1, 0)\n")
-    assert "SHORTLONG_BACKEND=\"bogus\"" in r.stderr
+    assert 'SHORTLONG_BACKEND="bogus"' in r.stderr
