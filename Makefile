@@ -13,7 +13,7 @@ LIB    := target/release/libshortlong_ffi.a
 HEADER := crates/shortlong-ffi/include/shortlong.h
 CEX    := examples/c/count_file
 
-.PHONY: run test venv develop lint rust-test c-example py-test header clean bench-kernels
+.PHONY: run test venv develop lint rust-test c-example py-test header clean bench bench-kernels
 
 $(VENV)/.installed: requirements-dev.txt
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs"; exit 1; }
@@ -51,6 +51,14 @@ rust-test:
 
 bench-kernels:
 	cargo bench -p shortlong --bench kernels
+
+$(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
+	$(PY) -m pip install -q -r requirements-bench.txt
+	touch $@
+
+# The benchmark suite: writes bench/results/results.{md,json}.
+bench: develop $(VENV)/.bench-installed
+	$(PY) bench/run.py
 
 # Regenerate the committed C header after changing the C ABI.
 header:
