@@ -111,6 +111,118 @@ struct MaskEntry {
     long: bool,
 }
 
+/// A hash set of the ignore entries of at most 16 bytes, keyed by the
+/// entry's bytes as two little-endian `u64` (zero-padded) and its length:
+/// one multiply and usually one probe per candidate word, where a binary
+/// search over 150 slices costs a dozen mispredicted comparisons.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct ShortSet {
+    /// Open addressing with linear probing: key, length (0 marks an empty
+    /// slot) and whether the entry is long.
+    slots: Vec<(u64, u64, u8, bool)>,
+    shift: u32,
+}
+
+impl ShortSet {
+    fn hash(lo: u64, hi: u64, len: usize, shift: u32) -> usize {
+        let h = (lo ^ hi.rotate_left(31) ^ (len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .wrapping_mul(0xD6E8_FEB8_6659_FD93);
+        (h >> shift) as usize
+    }
+
+    fn key(word: &[u8]) -> (u64, u64) {
+        let mut b = [0u8; 16];
+        b[..word.len()].copy_from_slice(word);
+        let (lo, hi) = b.split_at(8);
+        (
+            u64::from_le_bytes(lo.try_into().unwrap()),
+            u64::from_le_bytes(hi.try_into().unwrap()),
+        )
+    }
+
+    /// A set of `entries` (each 1 to 16 bytes), each with its "long" flag.
+    fn new<'e>(entries: impl Iterator<Item = (&'e [u8], bool)>) -> Self {
+        let entries: Vec<(&[u8], bool)> = entries.collect();
+        let bits = (entries.len() * 4)
+            .next_power_of_two()
+            .trailing_zeros()
+            .max(2);
+        let mut set = ShortSet {
+            slots: vec![(0, 0, 0, false); 1 << bits],
+            shift: 64 - bits,
+        };
+        for (e, long) in entries {
+            let (lo, hi) = Self::key(e);
+            let mask = set.slots.len() - 1;
+            let mut i = Self::hash(lo, hi, e.len(), set.shift);
+            while set.slots[i].2 != 0 {
+                i = (i + 1) & mask;
+            }
+            set.slots[i] = (lo, hi, e.len() as u8, long);
+        }
+        set
+    }
+
+    /// The key of `text[i..i + len]` (`len <= 16`), read in place when 16
+    /// bytes are there to read (a copy through a stack buffer stalls).
+    #[inline(always)]
+    fn key_at(text: &[u8], i: usize, len: usize) -> (u64, u64) {
+        match text.get(i..i + 16) {
+            Some(b) => {
+                let lo = u64::from_le_bytes(b[..8].try_into().unwrap());
+                let hi = u64::from_le_bytes(b[8..].try_into().unwrap());
+                let keep = |n: usize| {
+                    if n >= 8 {
+                        u64::MAX
+                    } else {
+                        (1u64 << (8 * n)) - 1
+                    }
+                };
+                (lo & keep(len), hi & keep(len.saturating_sub(8)))
+            }
+            None => Self::key(&text[i..i + len]),
+        }
+    }
+
+    /// Is `text[i..i + len]` (1 to 16 bytes) in the set, and is it long?
+    /// As `(hit, hit && long)` in 0/1, so callers add instead of branching
+    /// (whether a word is a stop word is a coin toss for the predictor).
+    #[inline(always)]
+    fn lookup_at(&self, text: &[u8], i: usize, len: usize) -> (u64, u64) {
+        let (lo, hi) = Self::key_at(text, i, len);
+        let mask = self.slots.len() - 1;
+        let mut h = Self::hash(lo, hi, len, self.shift);
+        loop {
+            let (l, hh, n, long) = self.slots[h];
+            let eq = (l == lo) & (hh == hi) & (n as usize == len);
+            // The table is at most a quarter full: the first probe almost
+            // always settles it, so this branch is predictable.
+            if eq | (n == 0) {
+                return (eq as u64, (eq & long) as u64);
+            }
+            h = (h + 1) & mask;
+        }
+    }
+
+    /// Is `word` (1 to 16 bytes) in the set?
+    #[cfg(test)]
+    fn contains(&self, word: &[u8]) -> bool {
+        let (lo, hi) = Self::key(word);
+        let mask = self.slots.len() - 1;
+        let mut i = Self::hash(lo, hi, word.len(), self.shift);
+        loop {
+            let (l, h, n, _) = self.slots[i];
+            if n == 0 {
+                return false;
+            }
+            if (l, h, n as usize) == (lo, hi, word.len()) {
+                return true;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
 /// How the kernel matches an ignore list, worked out once per [`Options`]
 /// (not per call: a call on a tiny text must not allocate).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -123,6 +235,8 @@ pub(crate) struct IgnorePlan {
     first: Vec<u8>,
     lengths: u64,
     long_entries: bool,
+    /// The candidate path's entries of at most 16 bytes.
+    short_set: ShortSet,
 }
 
 impl IgnorePlan {
@@ -156,6 +270,12 @@ impl IgnorePlan {
                 f.long_entries = true;
             }
         }
+        f.short_set = ShortSet::new(
+            entries
+                .iter()
+                .filter(|e| e.len() <= 16)
+                .map(|e| (&e[..], cps(e) > longer_than)),
+        );
         f
     }
 }
@@ -429,6 +549,12 @@ impl Kernel<'_> {
                     .unwrap()
                     - i
             };
+            if len <= 16 {
+                let (hit, long) = f.short_set.lookup_at(text, i, len);
+                self.ignored += hit;
+                self.ignored_long += long;
+                continue;
+            }
             if len > opts.max_ignore_len() || (len < 64 && f.lengths & (1 << len) == 0) {
                 continue;
             }
@@ -447,6 +573,23 @@ impl Kernel<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_set_finds_exactly_its_entries() {
+        let entries: Vec<&[u8]> =
+            vec![b"a", b"the", b"abcdefgh", b"abcdefghi", b"0123456789abcdef"];
+        let set = ShortSet::new(entries.iter().map(|e| (*e, e.len() > 8)));
+        let text = b"xx a the abcdefgh abcdefghi 0123456789abcdef abcdefg th abcdefghij";
+        for start in 0..text.len() {
+            for len in 1..=16.min(text.len() - start) {
+                let w = &text[start..start + len];
+                let want = entries.contains(&w);
+                let got = set.lookup_at(text, start, len);
+                assert_eq!(got, (want as u64, (want && len > 8) as u64), "{w:?}");
+                assert_eq!(set.contains(w), entries.contains(&w), "{w:?}");
+            }
+        }
+    }
 
     #[test]
     fn compress_portable_is_pext() {
