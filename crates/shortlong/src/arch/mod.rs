@@ -7,7 +7,6 @@
 //! compiled and is what non-x86 targets use.
 
 use crate::kernel::{self, Classify, Masks, READ};
-use crate::whitespace::is_ascii_space;
 use crate::{Counts, Options};
 use std::io::Write as _;
 use std::sync::OnceLock;
@@ -127,8 +126,41 @@ impl Backend {
     }
 }
 
-/// The portable classifier: one byte at a time into 64-bit masks.
+/// The portable classifier: SWAR, eight bytes per `u64`.
+///
+/// Every test below is exact per byte (no carry or borrow crosses a byte),
+/// and leaves its answer in the byte's high bit; [`collapse`] gathers the
+/// eight high bits into eight mask bits.
 pub(crate) struct Portable;
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+
+/// High bit of each byte set where the byte equals `b`.
+#[inline(always)]
+fn swar_eq(x: u64, b: u8) -> u64 {
+    let y = x ^ (ONES * b as u64);
+    // A byte of y is non-zero iff (its low 7 bits + 0x7F) or it has bit 7.
+    !(((y & LOW7) + LOW7) | y) & HIGH
+}
+
+/// High bit set where an ASCII byte is `>= n` (`n <= 0x80`).
+#[inline(always)]
+fn swar_ascii_ge(x: u64, n: u8) -> u64 {
+    ((x & LOW7) + ONES * (0x80 - n as u64)) & HIGH & !x
+}
+
+/// The eight high bits of `flags` as eight low bits (byte 0 -> bit 0).
+#[inline(always)]
+fn collapse(flags: u64) -> u64 {
+    ((flags >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
+}
+
+#[inline(always)]
+fn load8(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
+}
 
 impl Classify for Portable {
     #[inline(always)]
@@ -136,26 +168,33 @@ impl Classify for Portable {
         // SAFETY: the caller guarantees READ readable bytes at p.
         let b: &[u8; READ] = unsafe { &*(p as *const [u8; READ]) };
         let mut m = Masks::default();
-        let mut high = false;
-        for (i, &c) in b[..64].iter().enumerate() {
-            m.ascii_ws |= (is_ascii_space(c) as u64) << i;
-            m.cont |= (((c as i8) < -64) as u64) << i;
-            high |= c >= 0xC2;
+        let mut leads = 0u64;
+        for w in 0..8 {
+            let x = load8(b, 8 * w);
+            let ws = (swar_ascii_ge(x, 0x09) & !swar_ascii_ge(x, 0x0E))
+                | (swar_ascii_ge(x, 0x1C) & !swar_ascii_ge(x, 0x21));
+            // 80..BF: bit 7 set, bit 6 clear.
+            let cont = x & !(x << 1) & HIGH;
+            let lead = swar_eq(x, 0xC2) | swar_eq(x, 0xE1) | swar_eq(x, 0xE2) | swar_eq(x, 0xE3);
+            m.ascii_ws |= collapse(ws) << (8 * w);
+            m.cont |= collapse(cont) << (8 * w);
+            leads |= collapse(lead) << (8 * w);
         }
-        if high {
-            for i in 0..64 {
-                let (c0, c1, c2) = (b[i], b[i + 1], b[i + 2]);
-                let two = c0 == 0xC2 && (c1 == 0x85 || c1 == 0xA0);
-                let three = match (c0, c1) {
-                    (0xE1, 0x9A) => c2 == 0x80,
-                    (0xE2, 0x80) => matches!(c2, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF),
-                    (0xE2, 0x81) => c2 == 0x9F,
-                    (0xE3, 0x80) => c2 == 0x80,
-                    _ => false,
-                };
-                m.lead2 |= (two as u64) << i;
-                m.lead3 |= (three as u64) << i;
-            }
+        // Multi-byte spaces: only where a possible lead byte is.
+        while leads != 0 {
+            let i = leads.trailing_zeros() as usize;
+            leads &= leads - 1;
+            let (c0, c1, c2) = (b[i], b[i + 1], b[i + 2]);
+            let two = c0 == 0xC2 && (c1 == 0x85 || c1 == 0xA0);
+            let three = match (c0, c1) {
+                (0xE1, 0x9A) => c2 == 0x80,
+                (0xE2, 0x80) => matches!(c2, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF),
+                (0xE2, 0x81) => c2 == 0x9F,
+                (0xE3, 0x80) => c2 == 0x80,
+                _ => false,
+            };
+            m.lead2 |= (two as u64) << i;
+            m.lead3 |= (three as u64) << i;
         }
         m
     }
@@ -165,8 +204,10 @@ impl Classify for Portable {
         // SAFETY: the caller guarantees READ readable bytes at p.
         let b: &[u8; READ] = unsafe { &*(p as *const [u8; READ]) };
         let mut m = 0u64;
-        for (i, c) in b[..64].iter().enumerate() {
-            m |= (bytes.contains(c) as u64) << i;
+        for w in 0..8 {
+            let x = load8(b, 8 * w);
+            let hits = bytes.iter().fold(0, |acc, &c| acc | swar_eq(x, c));
+            m |= collapse(hits) << (8 * w);
         }
         m
     }
@@ -182,5 +223,36 @@ impl Classify for Portable {
     #[inline(always)]
     fn compress(x: u64, keep: u64) -> u64 {
         kernel::compress_portable(x, keep)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swar_tests_are_exact_for_every_byte_in_every_lane() {
+        for v in 0..=255u8 {
+            for lane in 0..8 {
+                // The other lanes hold bytes that could disturb a carry.
+                for fill in [0x00u8, 0x7F, 0x80, 0xFF, 0x20] {
+                    let mut bytes = [fill; 8];
+                    bytes[lane] = v;
+                    let x = u64::from_le_bytes(bytes);
+                    let bit = |flags: u64| (collapse(flags) >> lane) & 1 == 1;
+                    for c in [0x09u8, 0x20, 0xC2, 0xE3, 0x00, 0xFF] {
+                        assert_eq!(bit(swar_eq(x, c)), v == c, "eq {v:#x} {c:#x}");
+                    }
+                    for n in [0x09u8, 0x0E, 0x1C, 0x21, 0x80] {
+                        assert_eq!(
+                            bit(swar_ascii_ge(x, n)),
+                            v < 0x80 && v >= n,
+                            "ge {v:#x} {n:#x}"
+                        );
+                    }
+                    assert_eq!(bit(x & !(x << 1) & HIGH), (0x80..=0xBF).contains(&v));
+                }
+            }
+        }
     }
 }
