@@ -10,12 +10,16 @@
 use crate::utf8::{decode, Step};
 use crate::whitespace::{is_ascii_space, is_space};
 use crate::{count_with, Backend, Counts, Errors, Options, Utf8Error};
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 /// Texts shorter than this are counted on one thread: below it, handing
 /// work to other threads costs more than it saves (see the README's
 /// benchmark of 1 vs 2 threads by size).
 pub const PARALLEL_MIN: usize = 1 << 20;
+
+const PIECES_PER_THREAD: usize = 4;
+const MIN_PIECE: usize = 256 << 10;
 
 /// The offset just after the first whitespace character that starts at or
 /// after `from`, or `None` when there is none.
@@ -100,20 +104,44 @@ pub fn count_split(
     threads: usize,
 ) -> Result<Counts, Utf8Error> {
     let backend = Backend::best();
-    let pieces = split(text, threads.max(1));
-    let results: Vec<Result<Counts, Utf8Error>> = pieces
-        .par_iter()
-        .map(|&(start, piece)| {
-            count_with(backend, piece, opts, errors).map_err(|mut e| {
-                e.offset += start as u64;
-                e
-            })
-        })
-        .collect();
+    // Several pieces per thread, so that a thread slowed by a busy core (or
+    // a piece slower to count) does not hold the others up; but none so
+    // small that handing it over costs more than counting it.
+    let parts = (threads.max(1) * PIECES_PER_THREAD)
+        .min(text.len() / MIN_PIECE)
+        .max(1);
+    let pieces = split(text, parts);
+    let workers = threads.max(1).min(pieces.len());
+    // `workers` tasks take pieces in turn from a shared counter, so that at
+    // most `threads` pieces are counted at once whatever the pool's size;
+    // each result lands in its piece's slot, so the order is fixed.
+    let next = AtomicUsize::new(0);
+    let results: Vec<OnceLock<Result<Counts, Utf8Error>>> =
+        pieces.iter().map(|_| OnceLock::new()).collect();
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(&(start, piece)) = pieces.get(i) else {
+            break;
+        };
+        let r = count_with(backend, piece, opts, errors).map_err(|mut e| {
+            e.offset += start as u64;
+            e
+        });
+        let _ = results[i].set(r);
+    };
+    if workers == 1 {
+        work();
+    } else {
+        rayon::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|_| work());
+            }
+        });
+    }
     // In order, so the first error is the one a serial count reports.
     let mut total = Counts::default();
     for r in results {
-        total += r?;
+        total += r.into_inner().expect("every piece is counted")?;
     }
     Ok(total)
 }
