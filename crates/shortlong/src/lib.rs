@@ -25,6 +25,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod arch;
+pub mod batch;
 mod kernel;
 mod options;
 mod parallel;

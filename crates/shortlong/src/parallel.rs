@@ -11,7 +11,50 @@ use crate::utf8::{decode, Step};
 use crate::whitespace::{is_ascii_space, is_space};
 use crate::{count_with, Backend, Counts, Errors, Options, Utf8Error};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The worker pool, made on first need and made again in a child process
+/// after `fork()`: a child inherits the pool's state but not its threads,
+/// so reusing it (as rayon's global pool would be) deadlocks.
+pub(crate) fn pool() -> Arc<rayon::ThreadPool> {
+    static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+    let pid = std::process::id();
+    let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((owner, pool)) = guard.as_ref() {
+        if *owner == pid {
+            return pool.clone();
+        }
+        // Inherited from the parent: its threads do not exist here. Leak it
+        // rather than drop it (dropping would signal threads that are gone).
+        std::mem::forget(guard.take());
+    }
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("shortlong-{i}"))
+            .build()
+            .expect("a thread pool"),
+    );
+    *guard = Some((pid, pool.clone()));
+    pool
+}
+
+/// Run `work` on `workers` threads of the pool (or here, for one).
+pub(crate) fn run_workers(workers: usize, work: impl Fn() + Sync) {
+    if workers <= 1 {
+        work();
+    } else {
+        pool().scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|_| work());
+            }
+        });
+    }
+}
+
+/// One per core.
+pub(crate) fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
 
 /// Texts shorter than this are counted on one thread: below it, handing
 /// work to other threads costs more than it saves (see the README's
@@ -84,7 +127,7 @@ pub fn count_threads(
         return count_with(Backend::best(), text, opts, errors);
     }
     let threads = if threads == 0 {
-        rayon::current_num_threads()
+        default_threads()
     } else {
         threads
     };
@@ -129,15 +172,7 @@ pub fn count_split(
         });
         let _ = results[i].set(r);
     };
-    if workers == 1 {
-        work();
-    } else {
-        rayon::scope(|s| {
-            for _ in 0..workers {
-                s.spawn(|_| work());
-            }
-        });
-    }
+    run_workers(workers, work);
     // In order, so the first error is the one a serial count reports.
     let mut total = Counts::default();
     for r in results {

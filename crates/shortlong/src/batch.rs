@@ -1,0 +1,430 @@
+//! Many texts per call: columns of strings, counted on several threads.
+//!
+//! Owns the row layouts a column can have in memory (Arrow's offsets and
+//! string views, NumPy's fixed-width bytes) and the grouping of rows into
+//! tasks of enough bytes each. Every row gets its own result: one invalid
+//! row never loses the others' counts. Rows are assigned to tasks by
+//! position, and each row is counted alone, so results never depend on the
+//! number of threads or on scheduling.
+
+use crate::parallel::{default_threads, run_workers};
+use crate::{count_with, Backend, Counts, Errors, Options, Utf8Error};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The outcome for one row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Row {
+    /// Counted.
+    Counts(Counts),
+    /// A null (missing) row.
+    Null,
+    /// Not UTF-8 (with `Errors::Strict` or `SurrogatePass`).
+    Invalid(Utf8Error),
+}
+
+/// Where the rows of a column are.
+pub trait Rows: Sync {
+    /// Number of rows.
+    fn len(&self) -> usize;
+    /// Whether there are no rows.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Row `i` (`i < len()`), or `None` for a null row.
+    fn get(&self, i: usize) -> Option<&[u8]>;
+    /// Bytes in row `i`, for grouping (0 for a null row).
+    fn size(&self, i: usize) -> usize {
+        self.get(i).map_or(0, <[u8]>::len)
+    }
+}
+
+/// Arrow validity: bit `offset + i` of `bits` (LSB first) says row i is
+/// valid; no bitmap means every row is.
+#[derive(Clone, Copy, Debug)]
+pub struct Validity<'a> {
+    bits: Option<&'a [u8]>,
+    offset: usize,
+}
+
+impl<'a> Validity<'a> {
+    /// Every row valid.
+    pub const ALL: Validity<'static> = Validity {
+        bits: None,
+        offset: 0,
+    };
+
+    /// A bitmap covering bits `offset .. offset + n` (checked by the caller
+    /// of [`Validity::check`]).
+    pub fn new(bits: Option<&'a [u8]>, offset: usize) -> Self {
+        Validity { bits, offset }
+    }
+
+    /// Does the bitmap cover `n` rows?
+    pub fn covers(&self, n: usize) -> bool {
+        self.bits.is_none_or(|b| b.len() * 8 >= self.offset + n)
+    }
+
+    #[inline]
+    fn valid(&self, i: usize) -> bool {
+        match self.bits {
+            None => true,
+            Some(b) => {
+                let bit = self.offset + i;
+                b[bit / 8] >> (bit % 8) & 1 == 1
+            }
+        }
+    }
+}
+
+/// Why a column's layout is unusable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayoutError {
+    /// Offsets decrease, are negative, or point past the data (at `row`).
+    BadOffsets { row: usize },
+    /// A string view points outside its buffer or to a missing buffer.
+    BadView { row: usize },
+    /// The validity bitmap is shorter than the rows.
+    ShortValidity,
+}
+
+impl std::fmt::Display for LayoutError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LayoutError::BadOffsets { row } => write!(f, "invalid offsets at row {row}"),
+            LayoutError::BadView { row } => write!(f, "invalid string view at row {row}"),
+            LayoutError::ShortValidity => write!(f, "the validity bitmap is too short"),
+        }
+    }
+}
+
+impl std::error::Error for LayoutError {}
+
+/// Arrow `string`/`large_string` (and any offsets-plus-data column): row i
+/// is `data[offsets[i] .. offsets[i + 1]]`.
+pub struct Offsets<'a, O> {
+    data: &'a [u8],
+    offsets: &'a [O],
+    validity: Validity<'a>,
+}
+
+impl<'a, O: Copy + TryInto<usize> + Sync> Offsets<'a, O> {
+    /// Check every offset once, so that `get` cannot fail.
+    pub fn new(
+        data: &'a [u8],
+        offsets: &'a [O],
+        validity: Validity<'a>,
+    ) -> Result<Self, LayoutError> {
+        let n = offsets.len().saturating_sub(1);
+        if !validity.covers(n) {
+            return Err(LayoutError::ShortValidity);
+        }
+        let mut prev = 0usize;
+        for (row, &o) in offsets.iter().enumerate() {
+            let o: usize = o.try_into().map_err(|_| LayoutError::BadOffsets { row })?;
+            if (row > 0 && o < prev) || o > data.len() {
+                return Err(LayoutError::BadOffsets {
+                    row: row.saturating_sub(1),
+                });
+            }
+            prev = o;
+        }
+        Ok(Offsets {
+            data,
+            offsets,
+            validity,
+        })
+    }
+}
+
+impl<O: Copy + TryInto<usize> + Sync> Rows for Offsets<'_, O> {
+    fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Option<&[u8]> {
+        if !self.validity.valid(i) {
+            return None;
+        }
+        // Checked in `new`.
+        let a: usize = self.offsets[i].try_into().ok()?;
+        let b: usize = self.offsets[i + 1].try_into().ok()?;
+        Some(&self.data[a..b])
+    }
+}
+
+/// Arrow `string_view` (what polars hands out): 16-byte views; a string of
+/// up to 12 bytes is inline, a longer one is in `buffers[index][offset..]`.
+pub struct Views<'a> {
+    views: &'a [[u8; 16]],
+    buffers: Vec<&'a [u8]>,
+    validity: Validity<'a>,
+}
+
+fn u32_at(v: &[u8; 16], at: usize) -> usize {
+    u32::from_le_bytes([v[at], v[at + 1], v[at + 2], v[at + 3]]) as usize
+}
+
+impl<'a> Views<'a> {
+    /// Check every view once, so that `get` cannot fail.
+    pub fn new(
+        views: &'a [[u8; 16]],
+        buffers: Vec<&'a [u8]>,
+        validity: Validity<'a>,
+    ) -> Result<Self, LayoutError> {
+        if !validity.covers(views.len()) {
+            return Err(LayoutError::ShortValidity);
+        }
+        for (row, v) in views.iter().enumerate() {
+            let len = u32_at(v, 0);
+            if len > 12 && validity.valid(row) {
+                let (buf, off) = (u32_at(v, 8), u32_at(v, 12));
+                let ok = buffers
+                    .get(buf)
+                    .is_some_and(|b| off.checked_add(len).is_some_and(|e| e <= b.len()));
+                if !ok {
+                    return Err(LayoutError::BadView { row });
+                }
+            }
+        }
+        Ok(Views {
+            views,
+            buffers,
+            validity,
+        })
+    }
+}
+
+impl Rows for Views<'_> {
+    fn len(&self) -> usize {
+        self.views.len()
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Option<&[u8]> {
+        if !self.validity.valid(i) {
+            return None;
+        }
+        let v = &self.views[i];
+        let len = u32_at(v, 0);
+        if len <= 12 {
+            Some(&v[4..4 + len])
+        } else {
+            let (buf, off) = (u32_at(v, 8), u32_at(v, 12));
+            Some(&self.buffers[buf][off..off + len])
+        }
+    }
+}
+
+/// NumPy `S` (fixed-width bytes): rows of `width` bytes, trailing NUL bytes
+/// stripped, as NumPy does when it hands out an element.
+pub struct FixedWidth<'a> {
+    data: &'a [u8],
+    width: usize,
+}
+
+impl<'a> FixedWidth<'a> {
+    /// `data.len()` must be a multiple of `width` (a zero width has no
+    /// bytes in any row).
+    pub fn new(data: &'a [u8], width: usize) -> Result<Self, LayoutError> {
+        if width == 0 && !data.is_empty() || width != 0 && !data.len().is_multiple_of(width) {
+            return Err(LayoutError::BadOffsets { row: 0 });
+        }
+        Ok(FixedWidth { data, width })
+    }
+}
+
+impl Rows for FixedWidth<'_> {
+    fn len(&self) -> usize {
+        self.data.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Option<&[u8]> {
+        let row = &self.data[i * self.width..(i + 1) * self.width];
+        let end = row.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
+        Some(&row[..end])
+    }
+}
+
+/// Rows per task are chosen so that a task has at least this many bytes
+/// (or is a single row): small enough to share work, large enough that
+/// taking a task costs little next to counting it.
+pub const TASK_BYTES: usize = 64 << 10;
+
+/// Count every row of `rows` into `out` (`out.len() == rows.len()`), on up
+/// to `threads` threads (0: one per core).
+pub fn count_rows(
+    rows: &dyn Rows,
+    opts: &Options,
+    errors: Errors,
+    threads: usize,
+    out: &mut [Row],
+) {
+    assert_eq!(out.len(), rows.len(), "one output per row");
+    let backend = Backend::best();
+    let count_row = |i: usize| match rows.get(i) {
+        None => Row::Null,
+        Some(t) => match count_with(backend, t, opts, errors) {
+            Ok(c) => Row::Counts(c),
+            Err(e) => Row::Invalid(e),
+        },
+    };
+    // Task boundaries: consecutive rows until TASK_BYTES.
+    let mut bounds = vec![0usize];
+    let mut acc = 0;
+    for i in 0..rows.len() {
+        acc += rows.size(i) + 16; // a row costs something even when empty
+        if acc >= TASK_BYTES {
+            bounds.push(i + 1);
+            acc = 0;
+        }
+    }
+    if *bounds.last().unwrap() != rows.len() {
+        bounds.push(rows.len());
+    }
+    let tasks = bounds.len() - 1;
+    let threads = if threads == 0 {
+        default_threads()
+    } else {
+        threads
+    };
+    let workers = threads.min(tasks).max(1);
+    if workers == 1 {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = count_row(i);
+        }
+        return;
+    }
+    // Each task writes its own disjoint slice of `out`.
+    let slots: Vec<std::sync::Mutex<&mut [Row]>> = {
+        let mut rest: &mut [Row] = out;
+        let mut v = Vec::with_capacity(tasks);
+        for t in 0..tasks {
+            let (head, tail) = rest.split_at_mut(bounds[t + 1] - bounds[t]);
+            v.push(std::sync::Mutex::new(head));
+            rest = tail;
+        }
+        v
+    };
+    let next = AtomicUsize::new(0);
+    run_workers(workers, || loop {
+        let t = next.fetch_add(1, Ordering::Relaxed);
+        if t >= tasks {
+            break;
+        }
+        let mut slot = slots[t].lock().unwrap_or_else(|e| e.into_inner());
+        for (k, o) in slot.iter_mut().enumerate() {
+            *o = count_row(bounds[t] + k);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arrow(texts: &[Option<&str>]) -> (Vec<u8>, Vec<i32>, Vec<u8>) {
+        let mut data = Vec::new();
+        let mut offsets = vec![0i32];
+        let mut bits = vec![0u8; texts.len().div_ceil(8)];
+        for (i, t) in texts.iter().enumerate() {
+            if let Some(t) = t {
+                data.extend_from_slice(t.as_bytes());
+                bits[i / 8] |= 1 << (i % 8);
+            }
+            offsets.push(data.len() as i32);
+        }
+        (data, offsets, bits)
+    }
+
+    #[test]
+    fn rows_equal_one_call_each_whatever_the_threads() {
+        let texts: Vec<Option<String>> = (0..3000)
+            .map(|i| {
+                (i % 7 != 3).then(|| {
+                    format!(
+                        "the encyclopédie {} a{}",
+                        "x".repeat(i % 50),
+                        "\u{3000}".repeat(i % 3)
+                    )
+                })
+            })
+            .collect();
+        let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
+        let (data, offsets, bits) = arrow(&refs);
+        let o = Options::default();
+        let rows = Offsets::new(&data, &offsets, Validity::new(Some(&bits), 0)).unwrap();
+        let want: Vec<Row> = refs
+            .iter()
+            .map(|t| t.map_or(Row::Null, |t| Row::Counts(crate::count_str(t, &o))))
+            .collect();
+        for threads in [1, 2, 3, 8] {
+            let mut out = vec![Row::Null; rows.len()];
+            count_rows(&rows, &o, Errors::Strict, threads, &mut out);
+            assert_eq!(out, want, "threads={threads}");
+        }
+    }
+
+    #[test]
+    fn one_invalid_row_keeps_the_others() {
+        let data = b"good words\xFFbad more words";
+        let offsets = [0i64, 10, 14, 24];
+        let rows = Offsets::new(data, &offsets, Validity::ALL).unwrap();
+        let mut out = vec![Row::Null; 3];
+        count_rows(&rows, &Options::default(), Errors::Strict, 2, &mut out);
+        assert!(matches!(out[0], Row::Counts(c) if c.words == 2));
+        assert!(matches!(out[1], Row::Invalid(e) if e.offset == 0));
+        assert!(matches!(out[2], Row::Counts(c) if c.words == 2));
+    }
+
+    #[test]
+    fn layouts_are_checked() {
+        let data = b"abc";
+        assert_eq!(
+            Offsets::new(data, &[0i32, 2, 1], Validity::ALL).err(),
+            Some(LayoutError::BadOffsets { row: 1 })
+        );
+        assert_eq!(
+            Offsets::new(data, &[0i32, 4], Validity::ALL).err(),
+            Some(LayoutError::BadOffsets { row: 0 })
+        );
+        assert_eq!(
+            Offsets::new(data, &[-1i32, 2], Validity::ALL).err(),
+            Some(LayoutError::BadOffsets { row: 0 })
+        );
+        assert_eq!(
+            Offsets::new(data, &[0i32, 1, 2, 3], Validity::new(Some(&[0xFF][..]), 6)).err(),
+            Some(LayoutError::ShortValidity)
+        );
+        // Sliced validity: rows 0..3 use bits 5..8.
+        let rows = Offsets::new(
+            data,
+            &[0i32, 1, 2, 3],
+            Validity::new(Some(&[0b1010_0000][..]), 5),
+        )
+        .unwrap();
+        assert_eq!(
+            (rows.get(0), rows.get(1), rows.get(2)),
+            (Some(&b"a"[..]), None, Some(&b"c"[..]))
+        );
+        let mut long = [0u8; 16];
+        long[0] = 20; // 20 bytes, in buffer 0 at 0: past its end
+        assert_eq!(
+            Views::new(&[long], vec![&b"short"[..]], Validity::ALL).err(),
+            Some(LayoutError::BadView { row: 0 })
+        );
+        let mut inline = [0u8; 16];
+        inline[0] = 3;
+        inline[4..7].copy_from_slice(b"xyz");
+        let inline = [inline];
+        let views = Views::new(&inline, vec![], Validity::ALL).unwrap();
+        assert_eq!(views.get(0), Some(&b"xyz"[..]));
+        let fixed = FixedWidth::new(b"ab\0\0cdef", 4).unwrap();
+        assert_eq!(
+            (fixed.len(), fixed.get(0), fixed.get(1)),
+            (2, Some(&b"ab"[..]), Some(&b"cdef"[..]))
+        );
+        assert!(FixedWidth::new(b"abc", 2).is_err());
+    }
+}
