@@ -90,6 +90,15 @@ enum SlStatus
    A bug in shortlong: a Rust panic was caught at the boundary.
    */
   SL_STATUS_PANIC = 10,
+  /*
+   In an `SlRow`: the row is null (missing).
+   */
+  SL_STATUS_NULL_ROW = 11,
+  /*
+   A column's offsets, views or validity bitmap are inconsistent (they
+   point outside their buffers, or decrease).
+   */
+  SL_STATUS_BAD_LAYOUT = 12,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -163,6 +172,45 @@ typedef struct SlUtf8Error {
    */
   uint32_t kind;
 } SlUtf8Error;
+
+/*
+ The result for one row of a column (`sl_count_offsets32` and friends).
+ */
+typedef struct SlRow {
+  /*
+   All whitespace-separated words (0 unless `status` is OK).
+   */
+  uint64_t words;
+  /*
+   Words equal to an ignore entry.
+   */
+  uint64_t ignored;
+  /*
+   Words not ignored with more than `longer_than` code points.
+   */
+  uint64_t long_words;
+  /*
+   With `SL_STATUS_INVALID_UTF8`: byte offset of the invalid sequence
+   from the start of the row.
+   */
+  uint64_t error_offset;
+  /*
+   `SL_STATUS_OK`, `SL_STATUS_NULL_ROW` or `SL_STATUS_INVALID_UTF8`.
+   */
+  uint32_t status;
+  /*
+   With `SL_STATUS_INVALID_UTF8`: its length in bytes.
+   */
+  uint32_t error_length;
+  /*
+   With `SL_STATUS_INVALID_UTF8`: one of the `SL_UTF8_*` kinds.
+   */
+  uint32_t error_kind;
+  /*
+   Padding; always 0.
+   */
+  uint32_t reserved;
+} SlRow;
 
 #ifdef __cplusplus
 extern "C" {
@@ -361,6 +409,87 @@ SlStatus sl_stream_finish(struct SlStream *stream, struct SlCounts *out, struct 
  not in use by another thread.
  */
 void sl_stream_free(struct SlStream *stream);
+
+/*
+ Count each row of an Arrow `string` column (32-bit offsets) into
+ `out[0..n]`, on up to `threads` threads (0: one per core).
+
+ - `data`, `data_len`: the value buffer.
+ - `offsets`: `n + 1` offsets into `data` (already advanced by the
+   array's offset, for a sliced array).
+ - `validity`, `validity_len`: the validity bitmap and its size in bytes,
+   or NULL when every row is valid; `validity_offset` is the bit of row 0.
+ - `out`: `n` results; each row's `status` says OK, null or invalid UTF-8.
+   The call itself fails (`SL_STATUS_BAD_LAYOUT`) only when the offsets or
+   bitmap are inconsistent; then nothing is written.
+
+ # Safety
+ Every pointer is NULL (with a zero length) or valid for its length;
+ `out` is writable for `n` rows. Nothing is retained. Thread-safe.
+ */
+SlStatus sl_count_offsets32(const struct SlOptions *options,
+                            const uint8_t *data,
+                            size_t data_len,
+                            const int32_t *offsets,
+                            size_t n,
+                            const uint8_t *validity,
+                            size_t validity_len,
+                            size_t validity_offset,
+                            size_t threads,
+                            struct SlRow *out);
+
+/*
+ As `sl_count_offsets32`, for Arrow `large_string` (64-bit offsets).
+
+ # Safety
+ As for `sl_count_offsets32`.
+ */
+SlStatus sl_count_offsets64(const struct SlOptions *options,
+                            const uint8_t *data,
+                            size_t data_len,
+                            const int64_t *offsets,
+                            size_t n,
+                            const uint8_t *validity,
+                            size_t validity_len,
+                            size_t validity_offset,
+                            size_t threads,
+                            struct SlRow *out);
+
+/*
+ As `sl_count_offsets32`, for Arrow `string_view` (what polars uses):
+ `views` holds `n` views of 16 bytes; `buffers[0..nbuffers]` are the
+ variadic data buffers the views point into.
+
+ # Safety
+ As for `sl_count_offsets32`; `views` is `16 * n` readable bytes and
+ each buffer is `len` readable bytes.
+ */
+SlStatus sl_count_views(const struct SlOptions *options,
+                        const uint8_t *views,
+                        size_t n,
+                        const struct SlStr *buffers,
+                        size_t nbuffers,
+                        const uint8_t *validity,
+                        size_t validity_len,
+                        size_t validity_offset,
+                        size_t threads,
+                        struct SlRow *out);
+
+/*
+ As `sl_count_offsets32`, for fixed-width byte strings (NumPy `S`):
+ `n = data_len / width` rows of `width` bytes, trailing NUL bytes removed
+ as NumPy does. No row is null.
+
+ # Safety
+ `data` is `data_len` readable bytes; `out` writable for
+ `data_len / width` rows.
+ */
+SlStatus sl_count_fixed(const struct SlOptions *options,
+                        const uint8_t *data,
+                        size_t data_len,
+                        size_t width,
+                        size_t threads,
+                        struct SlRow *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -20,6 +20,7 @@
 
 #![allow(non_camel_case_types)]
 
+use shortlong::batch::{self, LayoutError, Row, Rows, Validity};
 use shortlong::{Counter, Counts, Errors, Options, OptionsError, Utf8Error};
 use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -50,6 +51,11 @@ pub enum SlStatus {
     TooLong = 9,
     /// A bug in shortlong: a Rust panic was caught at the boundary.
     Panic = 10,
+    /// In an `SlRow`: the row is null (missing).
+    NullRow = 11,
+    /// A column's offsets, views or validity bitmap are inconsistent (they
+    /// point outside their buffers, or decrease).
+    BadLayout = 12,
 }
 
 /// Invalid sequences are an error (`SL_STATUS_INVALID_UTF8`).
@@ -90,6 +96,29 @@ pub struct SlUtf8Error {
     pub length: u64,
     /// One of the `SL_UTF8_*` kinds.
     pub kind: u32,
+}
+
+/// The result for one row of a column (`sl_count_offsets32` and friends).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SlRow {
+    /// All whitespace-separated words (0 unless `status` is OK).
+    pub words: u64,
+    /// Words equal to an ignore entry.
+    pub ignored: u64,
+    /// Words not ignored with more than `longer_than` code points.
+    pub long_words: u64,
+    /// With `SL_STATUS_INVALID_UTF8`: byte offset of the invalid sequence
+    /// from the start of the row.
+    pub error_offset: u64,
+    /// `SL_STATUS_OK`, `SL_STATUS_NULL_ROW` or `SL_STATUS_INVALID_UTF8`.
+    pub status: u32,
+    /// With `SL_STATUS_INVALID_UTF8`: its length in bytes.
+    pub error_length: u32,
+    /// With `SL_STATUS_INVALID_UTF8`: one of the `SL_UTF8_*` kinds.
+    pub error_kind: u32,
+    /// Padding; always 0.
+    pub reserved: u32,
 }
 
 /// A borrowed UTF-8 string: `(ptr, len)`, no NUL terminator.
@@ -220,6 +249,8 @@ pub extern "C" fn sl_status_message(status: u32) -> *const c_char {
         8 => c"the stream was already finished",
         9 => c"a length is larger than PTRDIFF_MAX",
         10 => c"internal error: a panic was caught at the C boundary (please report it)",
+        11 => c"the row is null",
+        12 => c"the column's offsets, views or validity bitmap are inconsistent",
         _ => c"unknown status",
     };
     msg.as_ptr()
@@ -618,4 +649,234 @@ pub unsafe extern "C" fn sl_stream_finish(
 pub unsafe extern "C" fn sl_stream_free(stream: *mut SlStream) {
     // SAFETY: forwarded caller contract.
     unsafe { free_box(stream) }
+}
+
+/// A slice of `n` values of `T` at `ptr` (NULL only with `n == 0`).
+///
+/// # Safety
+/// Unless NULL, `ptr` must point to `n` valid, initialised `T` that outlive
+/// `'a`.
+unsafe fn slice_of<'a, T>(ptr: *const T, n: usize) -> Result<&'a [T], SlStatus> {
+    if ptr.is_null() {
+        return if n == 0 {
+            Ok(&[])
+        } else {
+            Err(SlStatus::NullPointer)
+        };
+    }
+    if n > isize::MAX as usize / std::mem::size_of::<T>().max(1) {
+        return Err(SlStatus::TooLong);
+    }
+    // SAFETY: non-null, size in range, and the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, n) })
+}
+
+/// # Safety
+/// `bits` NULL or `bits_len` readable bytes.
+unsafe fn validity<'a>(
+    bits: *const u8,
+    bits_len: usize,
+    offset: usize,
+) -> Result<Validity<'a>, SlStatus> {
+    if bits.is_null() {
+        return Ok(Validity::ALL);
+    }
+    // SAFETY: forwarded contract.
+    Ok(Validity::new(
+        Some(unsafe { slice_of(bits, bits_len)? }),
+        offset,
+    ))
+}
+
+/// Count every row into `out` (`n` rows).
+///
+/// # Safety
+/// `out` must be valid for writing `n` `SlRow`.
+unsafe fn count_rows_into(
+    options: *const SlOptions,
+    rows: Result<impl Rows, LayoutError>,
+    threads: usize,
+    out: *mut SlRow,
+    n: usize,
+) -> Result<(), SlStatus> {
+    let rows = rows.map_err(|_| SlStatus::BadLayout)?;
+    if rows.len() != n {
+        return Err(SlStatus::BadLayout);
+    }
+    if out.is_null() && n > 0 {
+        return Err(SlStatus::NullPointer);
+    }
+    // SAFETY: forwarded caller contract.
+    let o = unsafe { self::options(options) };
+    let mut results = vec![Row::Null; n];
+    batch::count_rows(&rows, &o.options, o.errors, threads, &mut results);
+    for (i, r) in results.into_iter().enumerate() {
+        let row = match r {
+            Row::Counts(c) => SlRow {
+                words: c.words,
+                ignored: c.ignored,
+                long_words: c.long,
+                ..SlRow::default()
+            },
+            Row::Null => SlRow {
+                status: SlStatus::NullRow as u32,
+                ..SlRow::default()
+            },
+            Row::Invalid(e) => SlRow {
+                error_offset: e.offset,
+                status: SlStatus::InvalidUtf8 as u32,
+                error_length: e.len as u32,
+                error_kind: e.kind as u32,
+                ..SlRow::default()
+            },
+        };
+        // SAFETY: i < n and the caller provides n writable SlRow.
+        put(unsafe { out.add(i) }, row);
+    }
+    Ok(())
+}
+
+/// Count each row of an Arrow `string` column (32-bit offsets) into
+/// `out[0..n]`, on up to `threads` threads (0: one per core).
+///
+/// - `data`, `data_len`: the value buffer.
+/// - `offsets`: `n + 1` offsets into `data` (already advanced by the
+///   array's offset, for a sliced array).
+/// - `validity`, `validity_len`: the validity bitmap and its size in bytes,
+///   or NULL when every row is valid; `validity_offset` is the bit of row 0.
+/// - `out`: `n` results; each row's `status` says OK, null or invalid UTF-8.
+///   The call itself fails (`SL_STATUS_BAD_LAYOUT`) only when the offsets or
+///   bitmap are inconsistent; then nothing is written.
+///
+/// # Safety
+/// Every pointer is NULL (with a zero length) or valid for its length;
+/// `out` is writable for `n` rows. Nothing is retained. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn sl_count_offsets32(
+    options: *const SlOptions,
+    data: *const u8,
+    data_len: usize,
+    offsets: *const i32,
+    n: usize,
+    validity: *const u8,
+    validity_len: usize,
+    validity_offset: usize,
+    threads: usize,
+    out: *mut SlRow,
+) -> SlStatus {
+    guard(|| {
+        // SAFETY: forwarded caller contract.
+        unsafe {
+            let offs = if n == 0 && offsets.is_null() {
+                &[][..]
+            } else {
+                slice_of(offsets, n + 1)?
+            };
+            let rows = batch::Offsets::new(
+                slice_of(data, data_len)?,
+                offs,
+                self::validity(validity, validity_len, validity_offset)?,
+            );
+            count_rows_into(options, rows, threads, out, n)
+        }
+    })
+}
+
+/// As `sl_count_offsets32`, for Arrow `large_string` (64-bit offsets).
+///
+/// # Safety
+/// As for `sl_count_offsets32`.
+#[no_mangle]
+pub unsafe extern "C" fn sl_count_offsets64(
+    options: *const SlOptions,
+    data: *const u8,
+    data_len: usize,
+    offsets: *const i64,
+    n: usize,
+    validity: *const u8,
+    validity_len: usize,
+    validity_offset: usize,
+    threads: usize,
+    out: *mut SlRow,
+) -> SlStatus {
+    guard(|| {
+        // SAFETY: forwarded caller contract.
+        unsafe {
+            let offs = if n == 0 && offsets.is_null() {
+                &[][..]
+            } else {
+                slice_of(offsets, n + 1)?
+            };
+            let rows = batch::Offsets::new(
+                slice_of(data, data_len)?,
+                offs,
+                self::validity(validity, validity_len, validity_offset)?,
+            );
+            count_rows_into(options, rows, threads, out, n)
+        }
+    })
+}
+
+/// As `sl_count_offsets32`, for Arrow `string_view` (what polars uses):
+/// `views` holds `n` views of 16 bytes; `buffers[0..nbuffers]` are the
+/// variadic data buffers the views point into.
+///
+/// # Safety
+/// As for `sl_count_offsets32`; `views` is `16 * n` readable bytes and
+/// each buffer is `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn sl_count_views(
+    options: *const SlOptions,
+    views: *const u8,
+    n: usize,
+    buffers: *const SlStr,
+    nbuffers: usize,
+    validity: *const u8,
+    validity_len: usize,
+    validity_offset: usize,
+    threads: usize,
+    out: *mut SlRow,
+) -> SlStatus {
+    guard(|| {
+        // SAFETY: forwarded caller contract; [u8; 16] has alignment 1.
+        unsafe {
+            let views = slice_of(views.cast::<[u8; 16]>(), n)?;
+            let mut bufs = Vec::with_capacity(nbuffers);
+            for b in slice_of(buffers, nbuffers)? {
+                bufs.push(text(b.ptr, b.len)?);
+            }
+            let rows = batch::Views::new(
+                views,
+                bufs,
+                self::validity(validity, validity_len, validity_offset)?,
+            );
+            count_rows_into(options, rows, threads, out, n)
+        }
+    })
+}
+
+/// As `sl_count_offsets32`, for fixed-width byte strings (NumPy `S`):
+/// `n = data_len / width` rows of `width` bytes, trailing NUL bytes removed
+/// as NumPy does. No row is null.
+///
+/// # Safety
+/// `data` is `data_len` readable bytes; `out` writable for
+/// `data_len / width` rows.
+#[no_mangle]
+pub unsafe extern "C" fn sl_count_fixed(
+    options: *const SlOptions,
+    data: *const u8,
+    data_len: usize,
+    width: usize,
+    threads: usize,
+    out: *mut SlRow,
+) -> SlStatus {
+    guard(|| {
+        // SAFETY: forwarded caller contract.
+        unsafe {
+            let rows = batch::FixedWidth::new(text(data, data_len)?, width);
+            let n = data_len.checked_div(width).unwrap_or(0);
+            count_rows_into(options, rows, threads, out, n)
+        }
+    })
 }

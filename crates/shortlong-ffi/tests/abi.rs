@@ -267,7 +267,7 @@ fn streams_equal_whole_text_and_keep_partial_results() {
 
 #[test]
 fn every_status_has_a_message_and_the_version_is_the_crate_version() {
-    for status in 0..=10u32 {
+    for status in 0..=12u32 {
         let m = unsafe { CStr::from_ptr(sl_status_message(status)) }
             .to_str()
             .unwrap();
@@ -279,4 +279,171 @@ fn every_status_has_a_message_and_the_version_is_the_crate_version() {
     assert_eq!(b, shortlong::Backend::best().name());
     let v = unsafe { CStr::from_ptr(sl_version()) };
     assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn columns_count_every_row_and_report_each_rows_status() {
+    // Rows: "the encyclopedia", null, "bad \xFF", "" (sliced: validity starts at bit 3).
+    let data = b"the encyclopediabad \xFF";
+    let offsets = [0i32, 16, 16, 21, 21];
+    let bits = [0b1101_0000u8, 0b0000_0011];
+    let mut out = vec![
+        SlRow {
+            words: 9,
+            ..SlRow::default()
+        };
+        4
+    ];
+    let st = unsafe {
+        sl_count_offsets32(
+            null(),
+            data.as_ptr(),
+            data.len(),
+            offsets.as_ptr(),
+            4,
+            bits.as_ptr(),
+            2,
+            4,
+            2,
+            out.as_mut_ptr(),
+        )
+    };
+    assert_eq!(st, SlStatus::Ok);
+    assert_eq!(
+        (
+            out[0].status,
+            out[0].words,
+            out[0].ignored,
+            out[0].long_words
+        ),
+        (0, 2, 1, 1)
+    );
+    assert_eq!(out[1].status, SlStatus::NullRow as u32);
+    assert_eq!(
+        (out[2].status, out[2].error_offset, out[2].error_length),
+        (SlStatus::InvalidUtf8 as u32, 4, 1)
+    );
+    assert_eq!((out[3].status, out[3].words), (0, 0));
+
+    let offsets64 = [0i64, 3, 16];
+    let mut out2 = vec![SlRow::default(); 2];
+    let st = unsafe {
+        sl_count_offsets64(
+            null(),
+            data.as_ptr(),
+            data.len(),
+            offsets64.as_ptr(),
+            2,
+            null(),
+            0,
+            0,
+            1,
+            out2.as_mut_ptr(),
+        )
+    };
+    assert_eq!(
+        (st, out2[0].ignored, out2[1].long_words),
+        (SlStatus::Ok, 1, 1)
+    );
+
+    // Inconsistent layouts fail the call and write nothing.
+    let bad = [0i32, 30];
+    let mut untouched = vec![
+        SlRow {
+            words: 9,
+            ..SlRow::default()
+        };
+        1
+    ];
+    let st = unsafe {
+        sl_count_offsets32(
+            null(),
+            data.as_ptr(),
+            data.len(),
+            bad.as_ptr(),
+            1,
+            null(),
+            0,
+            0,
+            0,
+            untouched.as_mut_ptr(),
+        )
+    };
+    assert_eq!((st, untouched[0].words), (SlStatus::BadLayout, 9));
+    let st = unsafe {
+        sl_count_offsets32(
+            null(),
+            data.as_ptr(),
+            data.len(),
+            offsets.as_ptr(),
+            4,
+            bits.as_ptr(),
+            1,
+            6,
+            0,
+            out.as_mut_ptr(),
+        )
+    };
+    assert_eq!(st, SlStatus::BadLayout, "bitmap shorter than the rows");
+    let st =
+        unsafe { sl_count_offsets32(null(), null(), 5, null(), 0, null(), 0, 0, 0, null_mut()) };
+    assert_eq!(st, SlStatus::NullPointer);
+    let st =
+        unsafe { sl_count_offsets32(null(), null(), 0, null(), 0, null(), 0, 0, 0, null_mut()) };
+    assert_eq!(st, SlStatus::Ok, "no rows");
+
+    // String views: one inline, one in a buffer.
+    let buffer = b"xxencyclopedia of things";
+    let mut views = [0u8; 32];
+    views[0] = 3;
+    views[4..7].copy_from_slice(b"the");
+    views[16] = 22;
+    views[24..28].copy_from_slice(&0u32.to_le_bytes());
+    views[28..32].copy_from_slice(&2u32.to_le_bytes());
+    let bufs = [SlStr {
+        ptr: buffer.as_ptr(),
+        len: buffer.len(),
+    }];
+    let mut vo = vec![SlRow::default(); 2];
+    let st = unsafe {
+        sl_count_views(
+            null(),
+            views.as_ptr(),
+            2,
+            bufs.as_ptr(),
+            1,
+            null(),
+            0,
+            0,
+            0,
+            vo.as_mut_ptr(),
+        )
+    };
+    assert_eq!(st, SlStatus::Ok);
+    assert_eq!((vo[0].words, vo[0].ignored), (1, 1));
+    assert_eq!((vo[1].words, vo[1].long_words), (3, 1));
+    views[28] = 10; // offset 10 + 22 bytes: past the buffer
+    let st = unsafe {
+        sl_count_views(
+            null(),
+            views.as_ptr(),
+            2,
+            bufs.as_ptr(),
+            1,
+            null(),
+            0,
+            0,
+            0,
+            vo.as_mut_ptr(),
+        )
+    };
+    assert_eq!(st, SlStatus::BadLayout);
+
+    // Fixed width (NumPy S4).
+    let fixed = b"the\0a b\0";
+    let mut fo = vec![SlRow::default(); 2];
+    let st = unsafe { sl_count_fixed(null(), fixed.as_ptr(), 8, 4, 1, fo.as_mut_ptr()) };
+    assert_eq!((st, fo[0].ignored, fo[1].words), (SlStatus::Ok, 1, 2));
+    let st = unsafe { sl_count_fixed(null(), fixed.as_ptr(), 7, 4, 1, fo.as_mut_ptr()) };
+    assert_eq!(st, SlStatus::BadLayout);
 }
