@@ -30,6 +30,8 @@ from ._version import __version__
 
 __all__ = [
     "ArgumentTypeError",
+    "BatchDecodeError",
+    "CountsArrays",
     "DecodeError",
     "Error",
     "NoWordsError",
@@ -39,6 +41,7 @@ __all__ = [
     "backend",
     "count",
     "count_file",
+    "count_many",
     "short_long",
 ]
 
@@ -335,3 +338,9 @@ def backend() -> str:
     True
     """
     return str(_ffi_.string(_lib.sl_backend()).decode())
+
+
+from ._accessors import register as _register_accessors  # noqa: E402
+from ._many import BatchDecodeError, CountsArrays, count_many  # noqa: E402
+
+_register_accessors()
