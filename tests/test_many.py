@@ -15,11 +15,10 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
+import shortlong
 from conftest import reference_counts, wiki_pages
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import shortlong
 from shortlong import BatchDecodeError, CountsArrays, count_many
 
 

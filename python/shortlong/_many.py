@@ -356,7 +356,7 @@ def count_many(
     ``errors="replace"``.
 
     >>> r = count_many(["the Encyclopedia of a thing", None, "a"])
-    >>> r.words.tolist(), r.null.tolist(), r.fraction[0]
+    >>> r.words.tolist(), r.null.tolist(), float(r.fraction[0])
     ([5, 0, 1], [False, True, False], 0.3333333333333333)
     """
     from . import _options, _threads
