@@ -266,6 +266,94 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         t_ref_p,
     )
 
+    # Issue 4: many documents per call.
+    import pyarrow as pa
+
+    w = f"{len(pages)} enwiki page texts in one call (count_many)"
+    print(w)
+    ref_rows = ref_pages()
+    t_many = median(lambda: shortlong.count_many(pages), s.reps(21))
+    r = shortlong.count_many(pages)
+    got = [(int(a), int(b), int(c)) for a, b, c in zip(r.words, r.ignored, r.long)]
+    s.add(w, "shortlong.count_many(list[str])", t_many, nb, got, ref_rows, t_ref_p)
+    arr = pa.array(pages, pa.string())
+    totals = tuple(map(sum, zip(*ref_rows)))
+
+    def many_arrow(threads: int | None = None) -> object:
+        return shortlong.count_many(arr, threads=threads)
+
+    tab = many_arrow()
+    got_a = list(zip(*(tab.column(c).to_pylist() for c in ("words", "ignored", "long"))))
+    t_arrow = median(many_arrow, s.reps(41))
+    t_arrow1 = median(lambda: many_arrow(1), s.reps(41))
+    s.add(
+        w,
+        "shortlong.count_many(pyarrow string array)",
+        t_arrow,
+        nb,
+        got_a,
+        ref_rows,
+        t_ref_p,
+        f"2 threads {t_arrow1 / t_arrow:.2f}x one thread ({t_arrow1 * 1e3:.3f} ms)",
+    )
+    try:
+        t_pc = median(lambda: arrow_counts(pages), s.reps(7))
+        s.add(
+            w,
+            "pyarrow.compute pipeline on the array (corpus totals)",
+            t_pc,
+            nb,
+            arrow_counts(pages),
+            totals,
+            t_ref_p,
+            f"shortlong is {t_pc / t_arrow:.0f}x faster",
+        )
+        t_pl = median(lambda: polars_counts(pages), s.reps(7))
+        s.add(
+            w,
+            "polars expression pipeline (corpus totals)",
+            t_pl,
+            nb,
+            polars_counts(pages),
+            totals,
+            t_ref_p,
+            f"shortlong is {t_pl / t_arrow:.0f}x faster",
+        )
+    except ImportError:
+        print("  pyarrow/polars not installed: peers skipped")
+
+    rng = random.Random(11)
+    vocab = text.split()[:5000]
+    million = []
+    for _ in range(1_000_000 // s.scale):
+        target = rng.randint(30, 100)
+        row = []
+        size = 0
+        while size < target:
+            word = rng.choice(vocab)
+            row.append(word)
+            size += len(word) + 1
+        million.append(" ".join(row)[:target])
+    marr = pa.array(million, pa.string())
+    mb = marr.buffers()[2].size
+    w = f"{len(million):,} texts of 30 to 100 bytes as a pyarrow array"
+    print(w)
+    t_m2 = median(lambda: shortlong.count_many(marr), s.reps(9))
+    t_m1 = median(lambda: shortlong.count_many(marr, threads=1), s.reps(9))
+    sample_rows = [counts_reference(t) for t in million[:2000]]
+    mt = shortlong.count_many(marr.slice(0, 2000))
+    got_m = list(zip(*(mt.column(c).to_pylist() for c in ("words", "ignored", "long"))))
+    s.add(
+        w,
+        "shortlong.count_many(pyarrow array), 2 threads",
+        t_m2,
+        mb,
+        got_m,
+        sample_rows,
+        None,
+        f"{t_m1 / t_m2:.2f}x one thread ({mb / t_m1 / 1e9:.2f} GB/s)",
+    )
+
     cyr = "\n".join(wiki_texts("bgwiki-sample.xml.bz2"))
     cyr = cyr * max(1, (1 << 20) // len(cyr.encode()))
     cjk = cjk_text(1 << 20)

@@ -20,21 +20,9 @@ from ._errors import ArgumentTypeError, DecodeError, OptionError
 _ffi_ = _ffi.ffi
 _lib = _ffi.lib
 
-ROW_DTYPE = np.dtype(
-    [
-        ("words", "<u8"),
-        ("ignored", "<u8"),
-        ("long", "<u8"),
-        ("error_offset", "<u8"),
-        ("status", "<u4"),
-        ("error_length", "<u4"),
-        ("error_kind", "<u4"),
-        ("reserved", "<u4"),
-    ]
-)
-assert ROW_DTYPE.itemsize == _ffi_.sizeof("SlRow")
-_NULL_ROW = _lib.SL_STATUS_NULL_ROW
-_INVALID = _lib.SL_STATUS_INVALID_UTF8
+_OK = _lib.SL_ROW_OK
+_NULL_ROW = _lib.SL_ROW_NULL
+_INVALID = _lib.SL_ROW_INVALID_UTF8
 COLUMNS = ("words", "ignored", "long", "fraction")
 
 
@@ -105,13 +93,41 @@ def _rebuild_batch_error(*args: Any) -> BatchDecodeError:
 # --- native calls -------------------------------------------------------
 
 
-def _new_rows(n: int) -> Any:
-    return _ffi_.new("SlRow[]", max(n, 1))
+class _Out:
+    """The result columns, owned by NumPy and filled in place by Rust (no
+    cdata outlives a call, and nothing is copied afterwards)."""
 
+    def __init__(self, n: int) -> None:
+        self.words = np.zeros(n, dtype=np.int64)
+        self.ignored = np.zeros(n, dtype=np.int64)
+        self.long = np.zeros(n, dtype=np.int64)
+        self.fraction = np.full(n, np.nan)
+        self.status = np.zeros(n, dtype=np.uint8)
 
-def _as_rows(out: Any, n: int) -> np.ndarray[Any, Any]:
-    """Copy the native results into a NumPy structured array (no cdata kept)."""
-    return np.frombuffer(_ffi_.buffer(out, n * ROW_DTYPE.itemsize), dtype=ROW_DTYPE).copy()
+    def __len__(self) -> int:
+        return len(self.status)
+
+    def columns(self, start: int = 0, stop: int | None = None) -> Any:
+        """An ``SlColumns *`` for rows ``start:stop`` (keep it only for the call)."""
+        cols = _ffi_.new("SlColumns *")
+        keep = []
+        for name, ctype in (
+            ("words", "uint64_t[]"),
+            ("ignored", "uint64_t[]"),
+            ("long", "uint64_t[]"),
+            ("fraction", "double[]"),
+            ("status", "uint8_t[]"),
+        ):
+            part = getattr(self, name)[start:stop]
+            buf = _ffi_.from_buffer(ctype, part, require_writable=True) if len(part) else _ffi.NULL
+            keep.append(buf)
+            setattr(cols, "long_words" if name == "long" else name, buf)
+        return cols, keep
+
+    def take(self, idx: np.ndarray[Any, Any], other: _Out) -> None:
+        """Rows `idx` of self are the rows of `other`, in order."""
+        for name in ("words", "ignored", "long", "fraction", "status"):
+            getattr(self, name)[idx] = getattr(other, name)
 
 
 def _ptr(address: int) -> Any:
@@ -124,20 +140,22 @@ def _run(status: int) -> None:
     _ffi.check(status)
 
 
-def _count_offsets(opts: Any, data: bytes, offsets: np.ndarray[Any, Any], threads: int) -> Any:
+def _count_offsets(opts: Any, data: bytes, offsets: np.ndarray[Any, Any], threads: int) -> _Out:
     n = len(offsets) - 1
-    out = _new_rows(n)
+    out = _Out(n)
     offs = _ffi_.from_buffer("int64_t[]", offsets)
-    _run(_lib.sl_count_offsets64(opts, data, len(data), offs, n, _ffi.NULL, 0, 0, threads, out))
-    return _as_rows(out, n)
+    cols, _keep = out.columns()
+    _run(_lib.sl_count_offsets64(opts, data, len(data), offs, n, _ffi.NULL, 0, 0, threads, cols))
+    return out
 
 
-def _count_arrow_chunk(opts: Any, arr: Any, threads: int) -> np.ndarray[Any, Any]:
+def _count_arrow_chunk(opts: Any, arr: Any, threads: int, out: _Out, at: int) -> None:
+    """Count `arr` into rows ``at : at + len(arr)`` of `out`."""
     import pyarrow as pa
 
     t = arr.type
     n = len(arr)
-    out = _new_rows(n)
+    out, _keep = out.columns(at, at + n)
     bufs = arr.buffers()
     validity = bufs[0]
     vptr = _ptr(validity.address) if validity is not None else _ffi.NULL
@@ -185,18 +203,15 @@ def _count_arrow_chunk(opts: Any, arr: Any, threads: int) -> np.ndarray[Any, Any
     else:
         raise ArgumentTypeError(f"an Arrow array of {t} is not text (string or binary)")
     _run(status)
-    return _as_rows(out, n)
 
 
 # --- inputs -------------------------------------------------------------
 
 
-def _list_rows(
-    items: list[Any], str_opts: Any, bytes_opts: Any, threads: int
-) -> np.ndarray[Any, Any]:
+def _list_rows(items: list[Any], str_opts: Any, bytes_opts: Any, threads: int) -> _Out:
     """Rows from Python objects: str, bytes-like or None."""
     n = len(items)
-    rows = np.zeros(n, dtype=ROW_DTYPE)
+    rows = _Out(n)
     str_idx: list[int] = []
     str_enc: list[bytes] = []
     bytes_idx: list[int] = []
@@ -230,63 +245,58 @@ def _list_rows(
         lens = np.fromiter(map(len, vals), dtype=np.int64, count=len(vals))
         offsets = np.zeros(len(vals) + 1, dtype=np.int64)
         np.cumsum(lens, out=offsets[1:])
-        rows[np.asarray(idx)] = _count_offsets(opts, b"".join(vals), offsets, threads)
+        rows.take(np.asarray(idx), _count_offsets(opts, b"".join(vals), offsets, threads))
     if null_idx:
-        rows["status"][np.asarray(null_idx)] = _NULL_ROW
+        rows.status[np.asarray(null_idx)] = _NULL_ROW
     return rows
 
 
-def _numpy_rows(
-    arr: np.ndarray[Any, Any], str_opts: Any, bytes_opts: Any, threads: int
-) -> np.ndarray[Any, Any]:
+def _numpy_rows(arr: np.ndarray[Any, Any], str_opts: Any, bytes_opts: Any, threads: int) -> _Out:
     if arr.ndim != 1:
         raise ArgumentTypeError(f"a NumPy array of texts must be 1-D, not {arr.ndim}-D")
     if arr.dtype.kind == "S":
         data = np.ascontiguousarray(arr)
         width = data.dtype.itemsize
-        out = _new_rows(len(data))
-        buf = _ffi_.from_buffer("uint8_t[]", data)
-        _run(_lib.sl_count_fixed(bytes_opts, buf, data.nbytes, width, threads, out))
-        return _as_rows(out, len(data))
+        rows = _Out(len(data))
+        buf = _ffi_.from_buffer("uint8_t[]", data) if data.nbytes else _ffi.NULL
+        cols, _keep = rows.columns()
+        _run(_lib.sl_count_fixed(bytes_opts, buf, data.nbytes, width, threads, cols))
+        return rows
     if arr.dtype.kind in "UO":
         return _list_rows(arr.tolist(), str_opts, bytes_opts, threads)
     raise ArgumentTypeError(f"a NumPy array of {arr.dtype} is not texts (use U, S or object)")
 
 
-def _arrow_rows(chunks: Iterable[Any], opts: Any, threads: int) -> np.ndarray[Any, Any]:
+def _arrow_rows(chunks: Iterable[Any], opts: Any, threads: int) -> _Out:
     """Rows of Arrow arrays, read in place. Arrow strings are UTF-8 by
     contract, but a buffer can break it: they are decoded like bytes (with
     the caller's `errors`), so a broken one cannot become a silent wrong
     answer."""
     import pyarrow as pa
 
-    parts = []
+    chunks = list(chunks)
+    rows = _Out(sum(len(c) for c in chunks))
+    at = 0
     for c in chunks:
         if pa.types.is_dictionary(c.type):
             c = c.cast(pa.large_string())  # a copy: dictionaries are not rows
-        parts.append(_count_arrow_chunk(opts, c, threads))
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=ROW_DTYPE)
+        _count_arrow_chunk(opts, c, threads, rows, at)
+        at += len(c)
+    return rows
 
 
 # --- outputs ------------------------------------------------------------
 
 
-def _columns(rows: np.ndarray[Any, Any]) -> tuple[Any, ...]:
-    null = rows["status"] != 0
-    words = rows["words"].astype(np.int64)
-    ignored = rows["ignored"].astype(np.int64)
-    long = rows["long"].astype(np.int64)
-    remaining = words - ignored
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fraction = np.where(null | (remaining == 0), np.nan, long / np.maximum(remaining, 1))
-    return words, ignored, long, fraction, null
+def _columns(rows: _Out) -> tuple[Any, ...]:
+    return rows.words, rows.ignored, rows.long, rows.fraction, rows.status != _OK
 
 
-def _to_numpy(rows: np.ndarray[Any, Any]) -> CountsArrays:
+def _to_numpy(rows: _Out) -> CountsArrays:
     return CountsArrays(*_columns(rows))
 
 
-def _to_arrow(rows: np.ndarray[Any, Any]) -> Any:
+def _to_arrow(rows: _Out) -> Any:
     import pyarrow as pa
 
     words, ignored, long, fraction, null = _columns(rows)
@@ -301,7 +311,7 @@ def _to_arrow(rows: np.ndarray[Any, Any]) -> Any:
     )
 
 
-def _to_pandas(rows: np.ndarray[Any, Any], index: Any) -> Any:
+def _to_pandas(rows: _Out, index: Any) -> Any:
     import pandas as pd
 
     words, ignored, long, fraction, null = _columns(rows)
@@ -316,7 +326,7 @@ def _to_pandas(rows: np.ndarray[Any, Any], index: Any) -> Any:
     )
 
 
-def _to_polars(rows: np.ndarray[Any, Any]) -> Any:
+def _to_polars(rows: _Out) -> Any:
     import polars as pl
 
     return pl.from_arrow(_to_arrow(rows))
@@ -373,18 +383,18 @@ def count_many(
             rows = _arrow_rows(chunked.chunks, bytes_opts, nthreads)
         else:
             rows = _numpy_rows(texts.to_numpy(dtype=object), str_opts, bytes_opts, nthreads)
-        return _finish(rows, lambda r: _to_pandas(r, texts.index), texts)
+        return _finish(rows, lambda r: _to_pandas(r, texts.index), texts, errors)
     if mod == "polars" and hasattr(texts, "to_arrow"):
         arr = texts.to_arrow()
         chunks = getattr(arr, "chunks", [arr])
-        return _finish(_arrow_rows(chunks, bytes_opts, nthreads), _to_polars, texts)
+        return _finish(_arrow_rows(chunks, bytes_opts, nthreads), _to_polars, arr, errors)
     if mod == "pyarrow":
         chunks = getattr(texts, "chunks", None)
         if chunks is None:
             chunks = [texts]
-        return _finish(_arrow_rows(chunks, bytes_opts, nthreads), _to_arrow, texts)
+        return _finish(_arrow_rows(chunks, bytes_opts, nthreads), _to_arrow, texts, errors)
     if isinstance(texts, np.ndarray):
-        return _finish(_numpy_rows(texts, str_opts, bytes_opts, nthreads), _to_numpy, texts)
+        return _finish(_numpy_rows(texts, str_opts, bytes_opts, nthreads), _to_numpy, texts, errors)
     if hasattr(texts, "__arrow_c_stream__") or hasattr(texts, "__arrow_c_array__"):
         try:
             import pyarrow as pa
@@ -396,7 +406,8 @@ def count_many(
             chunks = pa.chunked_array(texts).chunks
         else:
             chunks = [pa.array(texts)]
-        return _finish(_arrow_rows(chunks, bytes_opts, nthreads), _to_arrow, texts)
+        source = pa.chunked_array(chunks)
+        return _finish(_arrow_rows(chunks, bytes_opts, nthreads), _to_arrow, source, errors)
     if isinstance(texts, (str, bytes)):
         raise ArgumentTypeError(
             "count_many takes a collection of texts, not a single text (use count)"
@@ -407,37 +418,39 @@ def count_many(
         raise ArgumentTypeError(
             f"texts must be a collection of texts, not {type(texts).__name__}"
         ) from None
-    return _finish(_list_rows(items, str_opts, bytes_opts, nthreads), _to_numpy, texts)
+    return _finish(_list_rows(items, str_opts, bytes_opts, nthreads), _to_numpy, items, errors)
 
 
-def _finish(rows: np.ndarray[Any, Any], convert: Any, texts: Any) -> Any:
-    bad = np.flatnonzero(rows["status"] == _INVALID)
+def _finish(rows: _Out, convert: Any, source: Any, errors: str) -> Any:
+    bad = np.flatnonzero(rows.status == _INVALID)
     if len(bad) == 0:
         return convert(rows)
     first = int(bad[0])
-    r = rows[first]
-    offset, length = int(r["error_offset"]), int(r["error_length"])
-    reason = _ffi._REASONS.get(int(r["error_kind"]), "invalid UTF-8")
-    raw = _row_bytes(texts, first)
-    if raw is not None and len(raw) <= (16 << 20):
-        obj, start = raw, offset
-    else:
-        window = raw[max(0, offset - 64) : offset + length + 64] if raw is not None else b""
-        obj, start = window, min(offset, 64)
-    err = BatchDecodeError(obj, start, start + length, reason, offset, first)
+    # Only the failing row is counted again, alone, to learn where it fails.
+    from . import count
+
+    raw = _row_bytes(source, first)
+    try:
+        count(raw if raw is not None else b"", errors=errors)
+        raise AssertionError("unreachable: the row failed in the batch")  # pragma: no cover
+    except DecodeError as one:
+        err = BatchDecodeError(one.object, one.start, one.end, one.reason, one.offset, first)
+    except AssertionError:  # pragma: no cover - the row's bytes are not at hand
+        err = BatchDecodeError(b"", 0, 0, "invalid UTF-8", 0, first)
     err.rows = bad.tolist()
-    rows = rows.copy()
-    rows["status"][bad] = _NULL_ROW
+    rows.status[bad] = _NULL_ROW
     err.partial = convert(rows)
     raise err
 
 
-def _row_bytes(texts: Any, i: int) -> bytes | None:
-    """The raw bytes of row `i`, for the error message (best effort)."""
+def _row_bytes(source: Any, i: int) -> bytes | None:
+    """The raw bytes of row `i` of an indexable column (best effort)."""
     try:
-        x = texts[i] if not hasattr(texts, "iloc") else texts.iloc[i]
+        x = source.iloc[i] if hasattr(source, "iloc") else source[i]
         if hasattr(x, "as_py"):
             x = x.as_py()
+        if isinstance(x, str):
+            return x.encode("utf-8", "surrogatepass")
         if isinstance(x, bytes):
             return x
         with memoryview(x) as mv:

@@ -24,6 +24,22 @@
 #define SL_ERRORS_SURROGATEPASS 2
 
 /*
+ `SlColumns.status`: the row was counted.
+ */
+#define SL_ROW_OK 0
+
+/*
+ `SlColumns.status`: the row is null (missing); its counts are 0.
+ */
+#define SL_ROW_NULL 1
+
+/*
+ `SlColumns.status`: the row is not UTF-8; count it alone with `sl_count`
+ to learn where.
+ */
+#define SL_ROW_INVALID_UTF8 2
+
+/*
  `SlUtf8Error.kind`: a byte that cannot start a character.
  */
 #define SL_UTF8_INVALID_START_BYTE 1
@@ -91,14 +107,10 @@ enum SlStatus
    */
   SL_STATUS_PANIC = 10,
   /*
-   In an `SlRow`: the row is null (missing).
-   */
-  SL_STATUS_NULL_ROW = 11,
-  /*
    A column's offsets, views or validity bitmap are inconsistent (they
    point outside their buffers, or decrease).
    */
-  SL_STATUS_BAD_LAYOUT = 12,
+  SL_STATUS_BAD_LAYOUT = 11,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -174,43 +186,33 @@ typedef struct SlUtf8Error {
 } SlUtf8Error;
 
 /*
- The result for one row of a column (`sl_count_offsets32` and friends).
+ Where `sl_count_offsets32` and friends write their results: one column
+ per field, each with room for one value per row (caller-owned; every
+ pointer must be non-NULL when there are rows).
  */
-typedef struct SlRow {
+typedef struct SlColumns {
   /*
-   All whitespace-separated words (0 unless `status` is OK).
+   Words per row (0 in a null or invalid row).
    */
-  uint64_t words;
+  uint64_t *words;
   /*
-   Words equal to an ignore entry.
+   Ignored words per row.
    */
-  uint64_t ignored;
+  uint64_t *ignored;
   /*
-   Words not ignored with more than `longer_than` code points.
+   Long words per row.
    */
-  uint64_t long_words;
+  uint64_t *long_words;
   /*
-   With `SL_STATUS_INVALID_UTF8`: byte offset of the invalid sequence
-   from the start of the row.
+   `long_words / (words - ignored)`, or NaN in a null or invalid row and
+   in a row with no remaining word.
    */
-  uint64_t error_offset;
+  double *fraction;
   /*
-   `SL_STATUS_OK`, `SL_STATUS_NULL_ROW` or `SL_STATUS_INVALID_UTF8`.
+   Per row: `SL_ROW_OK`, `SL_ROW_NULL` or `SL_ROW_INVALID_UTF8`.
    */
-  uint32_t status;
-  /*
-   With `SL_STATUS_INVALID_UTF8`: its length in bytes.
-   */
-  uint32_t error_length;
-  /*
-   With `SL_STATUS_INVALID_UTF8`: one of the `SL_UTF8_*` kinds.
-   */
-  uint32_t error_kind;
-  /*
-   Padding; always 0.
-   */
-  uint32_t reserved;
-} SlRow;
+  uint8_t *status;
+} SlColumns;
 
 #ifdef __cplusplus
 extern "C" {
@@ -419,13 +421,15 @@ void sl_stream_free(struct SlStream *stream);
    array's offset, for a sliced array).
  - `validity`, `validity_len`: the validity bitmap and its size in bytes,
    or NULL when every row is valid; `validity_offset` is the bit of row 0.
- - `out`: `n` results; each row's `status` says OK, null or invalid UTF-8.
-   The call itself fails (`SL_STATUS_BAD_LAYOUT`) only when the offsets or
-   bitmap are inconsistent; then nothing is written.
+ - `out`: the columns to fill, `n` values each, not overlapping; each
+   row's `status` says OK, null or invalid UTF-8. The call itself fails
+   (`SL_STATUS_BAD_LAYOUT`) only when the offsets or bitmap are
+   inconsistent; then nothing is written.
 
  # Safety
  Every pointer is NULL (with a zero length) or valid for its length;
- `out` is writable for `n` rows. Nothing is retained. Thread-safe.
+ every column of `out` is writable for `n` values. Nothing is retained.
+ Thread-safe.
  */
 SlStatus sl_count_offsets32(const struct SlOptions *options,
                             const uint8_t *data,
@@ -436,7 +440,7 @@ SlStatus sl_count_offsets32(const struct SlOptions *options,
                             size_t validity_len,
                             size_t validity_offset,
                             size_t threads,
-                            struct SlRow *out);
+                            const struct SlColumns *out);
 
 /*
  As `sl_count_offsets32`, for Arrow `large_string` (64-bit offsets).
@@ -453,7 +457,7 @@ SlStatus sl_count_offsets64(const struct SlOptions *options,
                             size_t validity_len,
                             size_t validity_offset,
                             size_t threads,
-                            struct SlRow *out);
+                            const struct SlColumns *out);
 
 /*
  As `sl_count_offsets32`, for Arrow `string_view` (what polars uses):
@@ -473,7 +477,7 @@ SlStatus sl_count_views(const struct SlOptions *options,
                         size_t validity_len,
                         size_t validity_offset,
                         size_t threads,
-                        struct SlRow *out);
+                        const struct SlColumns *out);
 
 /*
  As `sl_count_offsets32`, for fixed-width byte strings (NumPy `S`):
@@ -481,15 +485,15 @@ SlStatus sl_count_views(const struct SlOptions *options,
  as NumPy does. No row is null.
 
  # Safety
- `data` is `data_len` readable bytes; `out` writable for
- `data_len / width` rows.
+ `data` is `data_len` readable bytes; every column of `out` writable
+ for `data_len / width` values.
  */
 SlStatus sl_count_fixed(const struct SlOptions *options,
                         const uint8_t *data,
                         size_t data_len,
                         size_t width,
                         size_t threads,
-                        struct SlRow *out);
+                        const struct SlColumns *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -20,7 +20,7 @@
 
 #![allow(non_camel_case_types)]
 
-use shortlong::batch::{self, LayoutError, Row, Rows, Validity};
+use shortlong::batch::{self, LayoutError, Rows, Validity};
 use shortlong::{Counter, Counts, Errors, Options, OptionsError, Utf8Error};
 use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -51,11 +51,9 @@ pub enum SlStatus {
     TooLong = 9,
     /// A bug in shortlong: a Rust panic was caught at the boundary.
     Panic = 10,
-    /// In an `SlRow`: the row is null (missing).
-    NullRow = 11,
     /// A column's offsets, views or validity bitmap are inconsistent (they
     /// point outside their buffers, or decrease).
-    BadLayout = 12,
+    BadLayout = 11,
 }
 
 /// Invalid sequences are an error (`SL_STATUS_INVALID_UTF8`).
@@ -65,6 +63,21 @@ pub const SL_ERRORS_REPLACE: u32 = 1;
 /// Like strict, but 3-byte encodings of lone surrogates (U+D800..U+DFFF)
 /// count as one character each, like Python's "surrogatepass".
 pub const SL_ERRORS_SURROGATEPASS: u32 = 2;
+
+/// `SlColumns.status`: the row was counted.
+pub const SL_ROW_OK: u8 = 0;
+/// `SlColumns.status`: the row is null (missing); its counts are 0.
+pub const SL_ROW_NULL: u8 = 1;
+/// `SlColumns.status`: the row is not UTF-8; count it alone with `sl_count`
+/// to learn where.
+pub const SL_ROW_INVALID_UTF8: u8 = 2;
+
+// Literals above so that cbindgen can write them; the same as the core's.
+const _: () = assert!(
+    SL_ROW_OK == batch::ROW_OK
+        && SL_ROW_NULL == batch::ROW_NULL
+        && SL_ROW_INVALID_UTF8 == batch::ROW_INVALID_UTF8
+);
 
 /// `SlUtf8Error.kind`: a byte that cannot start a character.
 pub const SL_UTF8_INVALID_START_BYTE: u32 = 1;
@@ -98,27 +111,23 @@ pub struct SlUtf8Error {
     pub kind: u32,
 }
 
-/// The result for one row of a column (`sl_count_offsets32` and friends).
+/// Where `sl_count_offsets32` and friends write their results: one column
+/// per field, each with room for one value per row (caller-owned; every
+/// pointer must be non-NULL when there are rows).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SlRow {
-    /// All whitespace-separated words (0 unless `status` is OK).
-    pub words: u64,
-    /// Words equal to an ignore entry.
-    pub ignored: u64,
-    /// Words not ignored with more than `longer_than` code points.
-    pub long_words: u64,
-    /// With `SL_STATUS_INVALID_UTF8`: byte offset of the invalid sequence
-    /// from the start of the row.
-    pub error_offset: u64,
-    /// `SL_STATUS_OK`, `SL_STATUS_NULL_ROW` or `SL_STATUS_INVALID_UTF8`.
-    pub status: u32,
-    /// With `SL_STATUS_INVALID_UTF8`: its length in bytes.
-    pub error_length: u32,
-    /// With `SL_STATUS_INVALID_UTF8`: one of the `SL_UTF8_*` kinds.
-    pub error_kind: u32,
-    /// Padding; always 0.
-    pub reserved: u32,
+#[derive(Clone, Copy, Debug)]
+pub struct SlColumns {
+    /// Words per row (0 in a null or invalid row).
+    pub words: *mut u64,
+    /// Ignored words per row.
+    pub ignored: *mut u64,
+    /// Long words per row.
+    pub long_words: *mut u64,
+    /// `long_words / (words - ignored)`, or NaN in a null or invalid row and
+    /// in a row with no remaining word.
+    pub fraction: *mut f64,
+    /// Per row: `SL_ROW_OK`, `SL_ROW_NULL` or `SL_ROW_INVALID_UTF8`.
+    pub status: *mut u8,
 }
 
 /// A borrowed UTF-8 string: `(ptr, len)`, no NUL terminator.
@@ -249,8 +258,7 @@ pub extern "C" fn sl_status_message(status: u32) -> *const c_char {
         8 => c"the stream was already finished",
         9 => c"a length is larger than PTRDIFF_MAX",
         10 => c"internal error: a panic was caught at the C boundary (please report it)",
-        11 => c"the row is null",
-        12 => c"the column's offsets, views or validity bitmap are inconsistent",
+        11 => c"the column's offsets, views or validity bitmap are inconsistent",
         _ => c"unknown status",
     };
     msg.as_ptr()
@@ -688,51 +696,51 @@ unsafe fn validity<'a>(
     ))
 }
 
-/// Count every row into `out` (`n` rows).
+/// Count every row into the columns of `out` (`n` rows).
 ///
 /// # Safety
-/// `out` must be valid for writing `n` `SlRow`.
+/// Each column of `*out` must be valid for writing `n` values.
 unsafe fn count_rows_into(
     options: *const SlOptions,
     rows: Result<impl Rows, LayoutError>,
     threads: usize,
-    out: *mut SlRow,
+    out: *const SlColumns,
     n: usize,
 ) -> Result<(), SlStatus> {
     let rows = rows.map_err(|_| SlStatus::BadLayout)?;
     if rows.len() != n {
         return Err(SlStatus::BadLayout);
     }
-    if out.is_null() && n > 0 {
+    if n == 0 {
+        return Ok(());
+    }
+    if out.is_null() {
         return Err(SlStatus::NullPointer);
     }
+    // SAFETY: non-null; the caller provides a readable SlColumns.
+    let cols = unsafe { out.read() };
+    if cols.words.is_null()
+        || cols.ignored.is_null()
+        || cols.long_words.is_null()
+        || cols.fraction.is_null()
+        || cols.status.is_null()
+    {
+        return Err(SlStatus::NullPointer);
+    }
+    // SAFETY: forwarded caller contract: each column has room for n
+    // values, and the columns do not overlap.
+    let cols = unsafe {
+        batch::Columns {
+            words: std::slice::from_raw_parts_mut(cols.words, n),
+            ignored: std::slice::from_raw_parts_mut(cols.ignored, n),
+            long: std::slice::from_raw_parts_mut(cols.long_words, n),
+            fraction: std::slice::from_raw_parts_mut(cols.fraction, n),
+            status: std::slice::from_raw_parts_mut(cols.status, n),
+        }
+    };
     // SAFETY: forwarded caller contract.
     let o = unsafe { self::options(options) };
-    let mut results = vec![Row::Null; n];
-    batch::count_rows(&rows, &o.options, o.errors, threads, &mut results);
-    for (i, r) in results.into_iter().enumerate() {
-        let row = match r {
-            Row::Counts(c) => SlRow {
-                words: c.words,
-                ignored: c.ignored,
-                long_words: c.long,
-                ..SlRow::default()
-            },
-            Row::Null => SlRow {
-                status: SlStatus::NullRow as u32,
-                ..SlRow::default()
-            },
-            Row::Invalid(e) => SlRow {
-                error_offset: e.offset,
-                status: SlStatus::InvalidUtf8 as u32,
-                error_length: e.len as u32,
-                error_kind: e.kind as u32,
-                ..SlRow::default()
-            },
-        };
-        // SAFETY: i < n and the caller provides n writable SlRow.
-        put(unsafe { out.add(i) }, row);
-    }
+    batch::count_columns(&rows, &o.options, o.errors, threads, cols);
     Ok(())
 }
 
@@ -744,13 +752,15 @@ unsafe fn count_rows_into(
 ///   array's offset, for a sliced array).
 /// - `validity`, `validity_len`: the validity bitmap and its size in bytes,
 ///   or NULL when every row is valid; `validity_offset` is the bit of row 0.
-/// - `out`: `n` results; each row's `status` says OK, null or invalid UTF-8.
-///   The call itself fails (`SL_STATUS_BAD_LAYOUT`) only when the offsets or
-///   bitmap are inconsistent; then nothing is written.
+/// - `out`: the columns to fill, `n` values each, not overlapping; each
+///   row's `status` says OK, null or invalid UTF-8. The call itself fails
+///   (`SL_STATUS_BAD_LAYOUT`) only when the offsets or bitmap are
+///   inconsistent; then nothing is written.
 ///
 /// # Safety
 /// Every pointer is NULL (with a zero length) or valid for its length;
-/// `out` is writable for `n` rows. Nothing is retained. Thread-safe.
+/// every column of `out` is writable for `n` values. Nothing is retained.
+/// Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn sl_count_offsets32(
     options: *const SlOptions,
@@ -762,7 +772,7 @@ pub unsafe extern "C" fn sl_count_offsets32(
     validity_len: usize,
     validity_offset: usize,
     threads: usize,
-    out: *mut SlRow,
+    out: *const SlColumns,
 ) -> SlStatus {
     guard(|| {
         // SAFETY: forwarded caller contract.
@@ -797,7 +807,7 @@ pub unsafe extern "C" fn sl_count_offsets64(
     validity_len: usize,
     validity_offset: usize,
     threads: usize,
-    out: *mut SlRow,
+    out: *const SlColumns,
 ) -> SlStatus {
     guard(|| {
         // SAFETY: forwarded caller contract.
@@ -835,7 +845,7 @@ pub unsafe extern "C" fn sl_count_views(
     validity_len: usize,
     validity_offset: usize,
     threads: usize,
-    out: *mut SlRow,
+    out: *const SlColumns,
 ) -> SlStatus {
     guard(|| {
         // SAFETY: forwarded caller contract; [u8; 16] has alignment 1.
@@ -860,8 +870,8 @@ pub unsafe extern "C" fn sl_count_views(
 /// as NumPy does. No row is null.
 ///
 /// # Safety
-/// `data` is `data_len` readable bytes; `out` writable for
-/// `data_len / width` rows.
+/// `data` is `data_len` readable bytes; every column of `out` writable
+/// for `data_len / width` values.
 #[no_mangle]
 pub unsafe extern "C" fn sl_count_fixed(
     options: *const SlOptions,
@@ -869,7 +879,7 @@ pub unsafe extern "C" fn sl_count_fixed(
     data_len: usize,
     width: usize,
     threads: usize,
-    out: *mut SlRow,
+    out: *const SlColumns,
 ) -> SlStatus {
     guard(|| {
         // SAFETY: forwarded caller contract.

@@ -267,7 +267,7 @@ fn streams_equal_whole_text_and_keep_partial_results() {
 
 #[test]
 fn every_status_has_a_message_and_the_version_is_the_crate_version() {
-    for status in 0..=12u32 {
+    for status in 0..=11u32 {
         let m = unsafe { CStr::from_ptr(sl_status_message(status)) }
             .to_str()
             .unwrap();
@@ -281,19 +281,47 @@ fn every_status_has_a_message_and_the_version_is_the_crate_version() {
     assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
 }
 
+/// Owned result columns for the batch calls.
+struct Cols {
+    words: Vec<u64>,
+    ignored: Vec<u64>,
+    long: Vec<u64>,
+    fraction: Vec<f64>,
+    status: Vec<u8>,
+}
+
+impl Cols {
+    fn new(n: usize) -> Self {
+        Cols {
+            words: vec![9; n],
+            ignored: vec![9; n],
+            long: vec![9; n],
+            fraction: vec![-1.0; n],
+            status: vec![99; n],
+        }
+    }
+    fn out(&mut self) -> SlColumns {
+        SlColumns {
+            words: self.words.as_mut_ptr(),
+            ignored: self.ignored.as_mut_ptr(),
+            long_words: self.long.as_mut_ptr(),
+            fraction: self.fraction.as_mut_ptr(),
+            status: self.status.as_mut_ptr(),
+        }
+    }
+    fn row(&self, i: usize) -> (u8, u64, u64, u64) {
+        (self.status[i], self.words[i], self.ignored[i], self.long[i])
+    }
+}
+
 #[test]
 fn columns_count_every_row_and_report_each_rows_status() {
-    // Rows: "the encyclopedia", null, "bad \xFF", "" (sliced: validity starts at bit 3).
+    let (ok, null_row, bad) = (SL_ROW_OK, SL_ROW_NULL, SL_ROW_INVALID_UTF8);
+    // Rows: "the encyclopedia", null, "bad \xFF", "" (validity starts at bit 4).
     let data = b"the encyclopediabad \xFF";
     let offsets = [0i32, 16, 16, 21, 21];
     let bits = [0b1101_0000u8, 0b0000_0011];
-    let mut out = vec![
-        SlRow {
-            words: 9,
-            ..SlRow::default()
-        };
-        4
-    ];
+    let mut c = Cols::new(4);
     let st = unsafe {
         sl_count_offsets32(
             null(),
@@ -305,28 +333,19 @@ fn columns_count_every_row_and_report_each_rows_status() {
             2,
             4,
             2,
-            out.as_mut_ptr(),
+            &c.out(),
         )
     };
     assert_eq!(st, SlStatus::Ok);
-    assert_eq!(
-        (
-            out[0].status,
-            out[0].words,
-            out[0].ignored,
-            out[0].long_words
-        ),
-        (0, 2, 1, 1)
-    );
-    assert_eq!(out[1].status, SlStatus::NullRow as u32);
-    assert_eq!(
-        (out[2].status, out[2].error_offset, out[2].error_length),
-        (SlStatus::InvalidUtf8 as u32, 4, 1)
-    );
-    assert_eq!((out[3].status, out[3].words), (0, 0));
+    assert_eq!(c.row(0), (ok, 2, 1, 1));
+    assert_eq!(c.fraction[0], 1.0);
+    assert_eq!(c.row(1), (null_row, 0, 0, 0));
+    assert_eq!(c.row(2), (bad, 0, 0, 0));
+    assert_eq!(c.row(3), (ok, 0, 0, 0));
+    assert!(c.fraction[1].is_nan() && c.fraction[2].is_nan() && c.fraction[3].is_nan());
 
     let offsets64 = [0i64, 3, 16];
-    let mut out2 = vec![SlRow::default(); 2];
+    let mut c2 = Cols::new(2);
     let st = unsafe {
         sl_count_offsets64(
             null(),
@@ -338,38 +357,29 @@ fn columns_count_every_row_and_report_each_rows_status() {
             0,
             0,
             1,
-            out2.as_mut_ptr(),
+            &c2.out(),
         )
     };
-    assert_eq!(
-        (st, out2[0].ignored, out2[1].long_words),
-        (SlStatus::Ok, 1, 1)
-    );
+    assert_eq!((st, c2.ignored[0], c2.long[1]), (SlStatus::Ok, 1, 1));
 
     // Inconsistent layouts fail the call and write nothing.
-    let bad = [0i32, 30];
-    let mut untouched = vec![
-        SlRow {
-            words: 9,
-            ..SlRow::default()
-        };
-        1
-    ];
+    let bad_offsets = [0i32, 30];
+    let mut untouched = Cols::new(1);
     let st = unsafe {
         sl_count_offsets32(
             null(),
             data.as_ptr(),
             data.len(),
-            bad.as_ptr(),
+            bad_offsets.as_ptr(),
             1,
             null(),
             0,
             0,
             0,
-            untouched.as_mut_ptr(),
+            &untouched.out(),
         )
     };
-    assert_eq!((st, untouched[0].words), (SlStatus::BadLayout, 9));
+    assert_eq!((st, untouched.words[0]), (SlStatus::BadLayout, 9));
     let st = unsafe {
         sl_count_offsets32(
             null(),
@@ -381,16 +391,31 @@ fn columns_count_every_row_and_report_each_rows_status() {
             1,
             6,
             0,
-            out.as_mut_ptr(),
+            &c.out(),
         )
     };
     assert_eq!(st, SlStatus::BadLayout, "bitmap shorter than the rows");
-    let st =
-        unsafe { sl_count_offsets32(null(), null(), 5, null(), 0, null(), 0, 0, 0, null_mut()) };
+    let st = unsafe { sl_count_offsets32(null(), null(), 5, null(), 0, null(), 0, 0, 0, null()) };
     assert_eq!(st, SlStatus::NullPointer);
-    let st =
-        unsafe { sl_count_offsets32(null(), null(), 0, null(), 0, null(), 0, 0, 0, null_mut()) };
+    let st = unsafe { sl_count_offsets32(null(), null(), 0, null(), 0, null(), 0, 0, 0, null()) };
     assert_eq!(st, SlStatus::Ok, "no rows");
+    let mut missing = c.out();
+    missing.fraction = null_mut();
+    let st = unsafe {
+        sl_count_offsets32(
+            null(),
+            data.as_ptr(),
+            data.len(),
+            offsets.as_ptr(),
+            4,
+            null(),
+            0,
+            0,
+            0,
+            &missing,
+        )
+    };
+    assert_eq!(st, SlStatus::NullPointer, "a missing column");
 
     // String views: one inline, one in a buffer.
     let buffer = b"xxencyclopedia of things";
@@ -404,7 +429,7 @@ fn columns_count_every_row_and_report_each_rows_status() {
         ptr: buffer.as_ptr(),
         len: buffer.len(),
     }];
-    let mut vo = vec![SlRow::default(); 2];
+    let mut vc = Cols::new(2);
     let st = unsafe {
         sl_count_views(
             null(),
@@ -416,12 +441,12 @@ fn columns_count_every_row_and_report_each_rows_status() {
             0,
             0,
             0,
-            vo.as_mut_ptr(),
+            &vc.out(),
         )
     };
     assert_eq!(st, SlStatus::Ok);
-    assert_eq!((vo[0].words, vo[0].ignored), (1, 1));
-    assert_eq!((vo[1].words, vo[1].long_words), (3, 1));
+    assert_eq!(vc.row(0), (ok, 1, 1, 0));
+    assert_eq!(vc.row(1), (ok, 3, 0, 1));
     views[28] = 10; // offset 10 + 22 bytes: past the buffer
     let st = unsafe {
         sl_count_views(
@@ -434,16 +459,16 @@ fn columns_count_every_row_and_report_each_rows_status() {
             0,
             0,
             0,
-            vo.as_mut_ptr(),
+            &vc.out(),
         )
     };
     assert_eq!(st, SlStatus::BadLayout);
 
     // Fixed width (NumPy S4).
     let fixed = b"the\0a b\0";
-    let mut fo = vec![SlRow::default(); 2];
-    let st = unsafe { sl_count_fixed(null(), fixed.as_ptr(), 8, 4, 1, fo.as_mut_ptr()) };
-    assert_eq!((st, fo[0].ignored, fo[1].words), (SlStatus::Ok, 1, 2));
-    let st = unsafe { sl_count_fixed(null(), fixed.as_ptr(), 7, 4, 1, fo.as_mut_ptr()) };
+    let mut fc = Cols::new(2);
+    let st = unsafe { sl_count_fixed(null(), fixed.as_ptr(), 8, 4, 1, &fc.out()) };
+    assert_eq!((st, fc.ignored[0], fc.words[1]), (SlStatus::Ok, 1, 2));
+    let st = unsafe { sl_count_fixed(null(), fixed.as_ptr(), 7, 4, 1, &fc.out()) };
     assert_eq!(st, SlStatus::BadLayout);
 }

@@ -252,25 +252,83 @@ impl Rows for FixedWidth<'_> {
 /// taking a task costs little next to counting it.
 pub const TASK_BYTES: usize = 64 << 10;
 
-/// Count every row of `rows` into `out` (`out.len() == rows.len()`), on up
-/// to `threads` threads (0: one per core).
-pub fn count_rows(
-    rows: &dyn Rows,
-    opts: &Options,
-    errors: Errors,
-    threads: usize,
-    out: &mut [Row],
-) {
-    assert_eq!(out.len(), rows.len(), "one output per row");
-    let backend = Backend::best();
-    let count_row = |i: usize| match rows.get(i) {
-        None => Row::Null,
-        Some(t) => match count_with(backend, t, opts, errors) {
-            Ok(c) => Row::Counts(c),
-            Err(e) => Row::Invalid(e),
-        },
-    };
-    // Task boundaries: consecutive rows until TASK_BYTES.
+/// Per-row status in [`Columns::status`].
+pub const ROW_OK: u8 = 0;
+/// The row is null.
+pub const ROW_NULL: u8 = 1;
+/// The row is not UTF-8.
+pub const ROW_INVALID_UTF8: u8 = 2;
+
+/// Result columns, one value per row: what a data frame wants, written by
+/// the workers in place.
+pub struct Columns<'a> {
+    /// Words (0 in a null or invalid row).
+    pub words: &'a mut [u64],
+    /// Ignored words.
+    pub ignored: &'a mut [u64],
+    /// Long words.
+    pub long: &'a mut [u64],
+    /// The fraction; NaN in a null or invalid row or with no remaining word.
+    pub fraction: &'a mut [f64],
+    /// [`ROW_OK`], [`ROW_NULL`] or [`ROW_INVALID_UTF8`].
+    pub status: &'a mut [u8],
+}
+
+impl<'a> Columns<'a> {
+    /// Rows in the columns, or `None` when the columns differ in length.
+    pub fn rows(&self) -> Option<usize> {
+        let n = self.words.len();
+        [
+            self.ignored.len(),
+            self.long.len(),
+            self.fraction.len(),
+            self.status.len(),
+        ]
+        .iter()
+        .all(|&m| m == n)
+        .then_some(n)
+    }
+
+    fn split_at(self, k: usize) -> (Columns<'a>, Columns<'a>) {
+        let (w0, w1) = self.words.split_at_mut(k);
+        let (i0, i1) = self.ignored.split_at_mut(k);
+        let (l0, l1) = self.long.split_at_mut(k);
+        let (f0, f1) = self.fraction.split_at_mut(k);
+        let (s0, s1) = self.status.split_at_mut(k);
+        (
+            Columns {
+                words: w0,
+                ignored: i0,
+                long: l0,
+                fraction: f0,
+                status: s0,
+            },
+            Columns {
+                words: w1,
+                ignored: i1,
+                long: l1,
+                fraction: f1,
+                status: s1,
+            },
+        )
+    }
+
+    fn set(&mut self, k: usize, row: Row) {
+        let (c, f, st) = match row {
+            Row::Counts(c) => (c, c.fraction().unwrap_or(f64::NAN), ROW_OK),
+            Row::Null => (Counts::default(), f64::NAN, ROW_NULL),
+            Row::Invalid(_) => (Counts::default(), f64::NAN, ROW_INVALID_UTF8),
+        };
+        self.words[k] = c.words;
+        self.ignored[k] = c.ignored;
+        self.long[k] = c.long;
+        self.fraction[k] = f;
+        self.status[k] = st;
+    }
+}
+
+/// Task boundaries: runs of consecutive rows of about [`TASK_BYTES`].
+fn task_bounds(rows: &dyn Rows) -> Vec<usize> {
     let mut bounds = vec![0usize];
     let mut acc = 0;
     for i in 0..rows.len() {
@@ -283,39 +341,99 @@ pub fn count_rows(
     if *bounds.last().unwrap() != rows.len() {
         bounds.push(rows.len());
     }
-    let tasks = bounds.len() - 1;
+    bounds
+}
+
+/// Run `fill(first_row, part)` for each task's part on up to `threads`
+/// threads; the parts are disjoint, so results land without locks fighting.
+fn run_tasks<P: Send>(parts: Vec<(usize, P)>, threads: usize, fill: impl Fn(usize, &mut P) + Sync) {
     let threads = if threads == 0 {
         default_threads()
     } else {
         threads
     };
-    let workers = threads.min(tasks).max(1);
+    let workers = threads.min(parts.len()).max(1);
     if workers == 1 {
-        for (i, o) in out.iter_mut().enumerate() {
-            *o = count_row(i);
+        for (first, mut p) in parts {
+            fill(first, &mut p);
         }
         return;
     }
-    // Each task writes its own disjoint slice of `out`.
-    let slots: Vec<std::sync::Mutex<&mut [Row]>> = {
-        let mut rest: &mut [Row] = out;
-        let mut v = Vec::with_capacity(tasks);
-        for t in 0..tasks {
-            let (head, tail) = rest.split_at_mut(bounds[t + 1] - bounds[t]);
-            v.push(std::sync::Mutex::new(head));
-            rest = tail;
-        }
-        v
-    };
+    let slots: Vec<std::sync::Mutex<(usize, P)>> =
+        parts.into_iter().map(std::sync::Mutex::new).collect();
     let next = AtomicUsize::new(0);
     run_workers(workers, || loop {
         let t = next.fetch_add(1, Ordering::Relaxed);
-        if t >= tasks {
-            break;
+        let Some(slot) = slots.get(t) else { break };
+        let mut guard = slot.lock().unwrap_or_else(|e| e.into_inner());
+        let (first, part) = &mut *guard;
+        fill(*first, part);
+    });
+}
+
+fn count_row(rows: &dyn Rows, i: usize, backend: Backend, opts: &Options, errors: Errors) -> Row {
+    match rows.get(i) {
+        None => Row::Null,
+        Some(t) => match count_with(backend, t, opts, errors) {
+            Ok(c) => Row::Counts(c),
+            Err(e) => Row::Invalid(e),
+        },
+    }
+}
+
+/// Count every row of `rows` into `out` (`out.len() == rows.len()`), on up
+/// to `threads` threads (0: one per core).
+pub fn count_rows(
+    rows: &dyn Rows,
+    opts: &Options,
+    errors: Errors,
+    threads: usize,
+    out: &mut [Row],
+) {
+    assert_eq!(out.len(), rows.len(), "one output per row");
+    let backend = Backend::best();
+    let bounds = task_bounds(rows);
+    let mut parts = Vec::with_capacity(bounds.len());
+    let mut rest = out;
+    for w in bounds.windows(2) {
+        let (head, tail) = rest.split_at_mut(w[1] - w[0]);
+        parts.push((w[0], head));
+        rest = tail;
+    }
+    run_tasks(parts, threads, |first, part| {
+        for (k, o) in part.iter_mut().enumerate() {
+            *o = count_row(rows, first + k, backend, opts, errors);
         }
-        let mut slot = slots[t].lock().unwrap_or_else(|e| e.into_inner());
-        for (k, o) in slot.iter_mut().enumerate() {
-            *o = count_row(bounds[t] + k);
+    });
+}
+
+/// Count every row of `rows` into the columns of `out`, on up to `threads`
+/// threads (0: one per core). Panics when the columns' lengths differ from
+/// the number of rows.
+pub fn count_columns(
+    rows: &dyn Rows,
+    opts: &Options,
+    errors: Errors,
+    threads: usize,
+    out: Columns<'_>,
+) {
+    assert_eq!(
+        out.rows(),
+        Some(rows.len()),
+        "one value per row in every column"
+    );
+    let backend = Backend::best();
+    let bounds = task_bounds(rows);
+    let mut parts = Vec::with_capacity(bounds.len());
+    let mut rest = out;
+    for w in bounds.windows(2) {
+        let (head, tail) = rest.split_at(w[1] - w[0]);
+        parts.push((w[0], head));
+        rest = tail;
+    }
+    run_tasks(parts, threads, |first, part| {
+        for k in 0..part.status.len() {
+            part.set(k, count_row(rows, first + k, backend, opts, errors));
         }
     });
 }
@@ -363,6 +481,44 @@ mod tests {
             let mut out = vec![Row::Null; rows.len()];
             count_rows(&rows, &o, Errors::Strict, threads, &mut out);
             assert_eq!(out, want, "threads={threads}");
+        }
+    }
+
+    #[test]
+    fn columns_equal_rows() {
+        let texts: Vec<Option<String>> = (0..5000)
+            .map(|i| (i % 11 != 0).then(|| format!("the a {}", "é".repeat(i % 20))))
+            .collect();
+        let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
+        let (data, offsets, bits) = arrow(&refs);
+        let rows = Offsets::new(&data, &offsets, Validity::new(Some(&bits), 0)).unwrap();
+        let o = Options::default();
+        let n = rows.len();
+        let mut want = vec![Row::Null; n];
+        count_rows(&rows, &o, Errors::Strict, 1, &mut want);
+        for threads in [1, 2, 5] {
+            let (mut w, mut i, mut l, mut f, mut s) =
+                (vec![9; n], vec![9; n], vec![9; n], vec![0.5; n], vec![9; n]);
+            let cols = Columns {
+                words: &mut w,
+                ignored: &mut i,
+                long: &mut l,
+                fraction: &mut f,
+                status: &mut s,
+            };
+            count_columns(&rows, &o, Errors::Strict, threads, cols);
+            for (k, r) in want.iter().enumerate() {
+                match r {
+                    Row::Counts(c) => {
+                        assert_eq!(
+                            (s[k], w[k], i[k], l[k]),
+                            (ROW_OK, c.words, c.ignored, c.long)
+                        );
+                        assert_eq!(f[k].to_bits(), c.fraction().unwrap_or(f64::NAN).to_bits());
+                    }
+                    _ => assert_eq!((s[k], w[k]), (ROW_NULL, 0)),
+                }
+            }
         }
     }
 
