@@ -16,12 +16,11 @@ import json
 import os
 import platform
 import random
-import statistics
 import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ import cffi
 import shortlong
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare_seed import cpu_model, reference
+from compare_seed import cpu_model, median_time, reference
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -76,15 +75,6 @@ def polars_counts(texts: list[str]) -> tuple[int, int, int]:
         .row(0)
     )
     return int(row[0]), int(row[1]), int(row[2])
-
-
-def median(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def wiki_texts(name: str) -> list[str]:
@@ -153,12 +143,12 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     w = "formalSentences.txt (1.1 MB) as one str"
     print(w)
     ref = reference(text)
-    t_ref = median(lambda: reference(text), s.reps(15))
+    t_ref = median_time(lambda: reference(text), s.reps(15))
     s.add(w, "pure-Python reference", t_ref, n, ref, ref, t_ref)
     s.add(
         w,
         "optimised pure Python",
-        median(lambda: optimized(text), s.reps(15)),
+        median_time(lambda: optimized(text), s.reps(15)),
         n,
         optimized(text),
         ref,
@@ -168,7 +158,7 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     s.add(
         w,
         "shortlong.short_long(str), fresh str each call",
-        median(lambda: shortlong.short_long(next(fresh)), s.reps(31)),
+        median_time(lambda: shortlong.short_long(next(fresh)), s.reps(31)),
         n,
         shortlong.short_long(text),
         ref,
@@ -180,7 +170,7 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         s.add(
             w,
             "pyarrow.compute pipeline (counts)",
-            median(lambda: arrow_counts([text]), s.reps(7)),
+            median_time(lambda: arrow_counts([text]), s.reps(7)),
             n,
             got,
             exp_counts,
@@ -194,7 +184,7 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         s.add(
             w,
             "polars expression pipeline (counts)",
-            median(lambda: polars_counts([text]), s.reps(7)),
+            median_time(lambda: polars_counts([text]), s.reps(7)),
             n,
             polars_counts([text]),
             exp_counts,
@@ -208,7 +198,7 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     s.add(
         w,
         "shortlong.short_long(bytes)",
-        median(lambda: shortlong.short_long(sample), s.reps(101)),
+        median_time(lambda: shortlong.short_long(sample), s.reps(101)),
         n,
         shortlong.short_long(sample),
         ref,
@@ -220,7 +210,7 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     s.add(
         w,
         "shortlong.count_file(path)",
-        median(lambda: shortlong.count_file(path), s.reps(101)),
+        median_time(lambda: shortlong.count_file(path), s.reps(101)),
         n,
         tuple(shortlong.count_file(path)),
         exp_counts,
@@ -230,10 +220,10 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     w = "stop-word list (150 words), formalSentences.txt as bytes"
     print(w)
     exp_stop = counts_reference(text, STOPWORDS)
-    t_ref_stop = median(lambda: counts_reference(text, STOPWORDS), s.reps(7))
+    t_ref_stop = median_time(lambda: counts_reference(text, STOPWORDS), s.reps(7))
     s.add(w, "pure-Python reference (counts)", t_ref_stop, n, exp_stop, exp_stop, t_ref_stop)
-    t_default = median(lambda: shortlong.count(sample), s.reps(101))
-    t_stop = median(lambda: shortlong.count(sample, ignore=STOPWORDS), s.reps(101))
+    t_default = median_time(lambda: shortlong.count(sample), s.reps(101))
+    t_stop = median_time(lambda: shortlong.count(sample, ignore=STOPWORDS), s.reps(101))
     s.add(
         w,
         "shortlong.count(bytes, ignore=stopwords)",
@@ -254,12 +244,12 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     def ref_pages() -> list[tuple[int, int, int]]:
         return [counts_reference(p) for p in pages]
 
-    t_ref_p = median(ref_pages, s.reps(7))
+    t_ref_p = median_time(ref_pages, s.reps(7))
     s.add(w, "pure-Python reference (counts)", t_ref_p, nb, ref_pages(), ref_pages(), t_ref_p)
     s.add(
         w,
         "shortlong.count(str) per page",
-        median(lambda: [shortlong.count(p) for p in pages], s.reps(21)),
+        median_time(lambda: [shortlong.count(p) for p in pages], s.reps(21)),
         nb,
         [tuple(shortlong.count(p)) for p in pages],
         ref_pages(),
@@ -272,7 +262,7 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     w = f"{len(pages)} enwiki page texts in one call (count_many)"
     print(w)
     ref_rows = ref_pages()
-    t_many = median(lambda: shortlong.count_many(pages), s.reps(21))
+    t_many = median_time(lambda: shortlong.count_many(pages), s.reps(21))
     r = shortlong.count_many(pages)
     got = [(int(a), int(b), int(c)) for a, b, c in zip(r.words, r.ignored, r.long)]
     s.add(w, "shortlong.count_many(list[str])", t_many, nb, got, ref_rows, t_ref_p)
@@ -284,8 +274,8 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
     tab = many_arrow()
     got_a = list(zip(*(tab.column(c).to_pylist() for c in ("words", "ignored", "long"))))
-    t_arrow = median(many_arrow, s.reps(41))
-    t_arrow1 = median(lambda: many_arrow(1), s.reps(41))
+    t_arrow = median_time(many_arrow, s.reps(41))
+    t_arrow1 = median_time(lambda: many_arrow(1), s.reps(41))
     s.add(
         w,
         "shortlong.count_many(pyarrow string array)",
@@ -297,7 +287,7 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         f"2 threads {t_arrow1 / t_arrow:.2f}x one thread ({t_arrow1 * 1e3:.3f} ms)",
     )
     try:
-        t_pc = median(lambda: arrow_counts(pages), s.reps(7))
+        t_pc = median_time(lambda: arrow_counts(pages), s.reps(7))
         s.add(
             w,
             "pyarrow.compute pipeline on the array (corpus totals)",
@@ -308,7 +298,7 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             t_ref_p,
             f"shortlong is {t_pc / t_arrow:.0f}x faster",
         )
-        t_pl = median(lambda: polars_counts(pages), s.reps(7))
+        t_pl = median_time(lambda: polars_counts(pages), s.reps(7))
         s.add(
             w,
             "polars expression pipeline (corpus totals)",
@@ -338,8 +328,8 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     mb = marr.buffers()[2].size
     w = f"{len(million):,} texts of 30 to 100 bytes as a pyarrow array"
     print(w)
-    t_m2 = median(lambda: shortlong.count_many(marr), s.reps(9))
-    t_m1 = median(lambda: shortlong.count_many(marr, threads=1), s.reps(9))
+    t_m2 = median_time(lambda: shortlong.count_many(marr), s.reps(9))
+    t_m1 = median_time(lambda: shortlong.count_many(marr, threads=1), s.reps(9))
     sample_rows = [counts_reference(t) for t in million[:2000]]
     mt = shortlong.count_many(marr.slice(0, 2000))
     got_m = list(zip(*(mt.column(c).to_pylist() for c in ("words", "ignored", "long"))))
@@ -362,12 +352,12 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         w = f"{label}, {len(b) / 1e6:.1f} MB"
         print(w)
         exp = counts_reference(t)
-        t_r = median(lambda t=t: counts_reference(t), s.reps(9))
+        t_r = median_time(lambda t=t: counts_reference(t), s.reps(9))
         s.add(w, "pure-Python reference (counts)", t_r, len(b), exp, exp, t_r)
         s.add(
             w,
             "shortlong.count(str)",
-            median(lambda t=t: shortlong.count(t), s.reps(31)),
+            median_time(lambda t=t: shortlong.count(t), s.reps(31)),
             len(b),
             tuple(shortlong.count(t)),
             exp,
@@ -376,7 +366,7 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         s.add(
             w,
             "shortlong.count(bytes)",
-            median(lambda b=b: shortlong.count(b), s.reps(101)),
+            median_time(lambda b=b: shortlong.count(b), s.reps(101)),
             len(b),
             tuple(shortlong.count(b)),
             exp,
@@ -404,11 +394,11 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         return [shortlong.short_long(t) for t in tiny]
 
     expected_tiny = ref_tiny()
-    t_r = median(ref_tiny, s.reps(5))
+    t_r = median_time(ref_tiny, s.reps(5))
     s.add(w, "pure-Python reference", t_r, nb, expected_tiny, expected_tiny, t_r)
-    t_noop = median(lambda: [memchr(b, 0, 0) for b in enc], s.reps(5))
+    t_noop = median_time(lambda: [memchr(b, 0, 0) for b in enc], s.reps(5))
     s.add(w, "no-op CFFI call, same shape (libc memchr(p, 0, 0))", t_noop, nb, None, None, None)
-    t_sl = median(sl_tiny, s.reps(5))
+    t_sl = median_time(sl_tiny, s.reps(5))
     s.add(
         w,
         "shortlong.short_long(str)",
@@ -419,7 +409,7 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         t_r,
         f"{t_sl / t_noop:.2f}x a no-op CFFI call",
     )
-    t_c = median(lambda: [shortlong.count(t) for t in tiny], s.reps(5))
+    t_c = median_time(lambda: [shortlong.count(t) for t in tiny], s.reps(5))
     s.add(
         w,
         "shortlong.count(str)",
@@ -438,10 +428,10 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     import numpy as np
 
     arr = np.frombuffer(big[: len(big) // 8 * 8], dtype=np.uint64)
-    t_read = median(lambda: arr.sum(), s.reps(7))
+    t_read = median_time(lambda: arr.sum(), s.reps(7))
     s.add(w, "plain vectorised read (numpy uint64 sum)", t_read, len(big), None, None, None)
     one = shortlong.count(big, threads=1)
-    t1 = median(lambda: shortlong.count(big, threads=1), s.reps(7))
+    t1 = median_time(lambda: shortlong.count(big, threads=1), s.reps(7))
     s.add(
         w,
         "shortlong.count(bytes, threads=1)",
@@ -452,7 +442,7 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         None,
         f"{t_read / t1:.2f}x the read's speed",
     )
-    t2 = median(lambda: shortlong.count(big, threads=2), s.reps(7))
+    t2 = median_time(lambda: shortlong.count(big, threads=2), s.reps(7))
     s.add(
         w,
         "shortlong.count(bytes, threads=2)",

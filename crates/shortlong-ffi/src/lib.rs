@@ -744,6 +744,41 @@ unsafe fn count_rows_into(
     Ok(())
 }
 
+/// The shared body of `sl_count_offsets32` and `sl_count_offsets64`.
+///
+/// # Safety
+/// As for `sl_count_offsets32`.
+#[allow(clippy::too_many_arguments)] // the C signature, passed through
+unsafe fn count_offsets<O: Copy + TryInto<usize> + Sync>(
+    options: *const SlOptions,
+    data: *const u8,
+    data_len: usize,
+    offsets: *const O,
+    n: usize,
+    validity: *const u8,
+    validity_len: usize,
+    validity_offset: usize,
+    threads: usize,
+    out: *const SlColumns,
+) -> SlStatus {
+    guard(|| {
+        // SAFETY: forwarded caller contract.
+        unsafe {
+            let offs = if n == 0 && offsets.is_null() {
+                &[][..]
+            } else {
+                slice_of(offsets, n + 1)?
+            };
+            let rows = batch::Offsets::new(
+                slice_of(data, data_len)?,
+                offs,
+                self::validity(validity, validity_len, validity_offset)?,
+            );
+            count_rows_into(options, rows, threads, out, n)
+        }
+    })
+}
+
 /// Count each row of an Arrow `string` column (32-bit offsets) into
 /// `out[0..n]`, on up to `threads` threads (0: one per core).
 ///
@@ -774,22 +809,21 @@ pub unsafe extern "C" fn sl_count_offsets32(
     threads: usize,
     out: *const SlColumns,
 ) -> SlStatus {
-    guard(|| {
-        // SAFETY: forwarded caller contract.
-        unsafe {
-            let offs = if n == 0 && offsets.is_null() {
-                &[][..]
-            } else {
-                slice_of(offsets, n + 1)?
-            };
-            let rows = batch::Offsets::new(
-                slice_of(data, data_len)?,
-                offs,
-                self::validity(validity, validity_len, validity_offset)?,
-            );
-            count_rows_into(options, rows, threads, out, n)
-        }
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe {
+        count_offsets(
+            options,
+            data,
+            data_len,
+            offsets,
+            n,
+            validity,
+            validity_len,
+            validity_offset,
+            threads,
+            out,
+        )
+    }
 }
 
 /// As `sl_count_offsets32`, for Arrow `large_string` (64-bit offsets).
@@ -809,22 +843,21 @@ pub unsafe extern "C" fn sl_count_offsets64(
     threads: usize,
     out: *const SlColumns,
 ) -> SlStatus {
-    guard(|| {
-        // SAFETY: forwarded caller contract.
-        unsafe {
-            let offs = if n == 0 && offsets.is_null() {
-                &[][..]
-            } else {
-                slice_of(offsets, n + 1)?
-            };
-            let rows = batch::Offsets::new(
-                slice_of(data, data_len)?,
-                offs,
-                self::validity(validity, validity_len, validity_offset)?,
-            );
-            count_rows_into(options, rows, threads, out, n)
-        }
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe {
+        count_offsets(
+            options,
+            data,
+            data_len,
+            offsets,
+            n,
+            validity,
+            validity_len,
+            validity_offset,
+            threads,
+            out,
+        )
+    }
 }
 
 /// As `sl_count_offsets32`, for Arrow `string_view` (what polars uses):
