@@ -13,7 +13,7 @@ LIB    := target/release/libshortlong_ffi.a
 HEADER := crates/shortlong-ffi/include/shortlong.h
 CEX    := examples/c/count_file
 
-.PHONY: run test venv develop lint rust-test c-example py-test header clean bench bench-kernels
+.PHONY: run test venv develop lint rust-test c-example py-test header clean bench bench-kernels sanitize
 
 $(VENV)/.installed: requirements-dev.txt
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs"; exit 1; }
@@ -32,7 +32,7 @@ develop: venv
 run: develop
 	$(PY) bench/compare_seed.py $(FILE)
 
-test: lint rust-test c-example py-test
+test: lint rust-test sanitize c-example py-test
 	@echo "make test: all suites passed"
 
 lint: venv
@@ -48,6 +48,15 @@ lint: venv
 rust-test:
 	cargo test --workspace
 	SHORTLONG_BACKEND=portable cargo test -p shortlong --release
+
+# The unsafe code (SIMD backends, C ABI) under AddressSanitizer, with the
+# nightly toolchain (valgrind cannot run the AVX-512 backend).
+sanitize:
+	@if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then \
+	  RUSTFLAGS="-Zsanitizer=address" CARGO_TARGET_DIR=target/asan SHORTLONG_PROPTEST_CASES=300 \
+	    cargo +nightly test --profile sanitize --target x86_64-unknown-linux-gnu \
+	    -p shortlong -p shortlong-ffi --lib --test exact --test abi; \
+	else echo "sanitize: no nightly toolchain (rustup toolchain install nightly): skipped"; fi
 
 bench-kernels:
 	cargo bench -p shortlong --bench kernels

@@ -22,6 +22,15 @@ fn naive(text: &str, longer_than: u64, ignore: &[&str]) -> Counts {
     c
 }
 
+/// Property-test cases: `n`, or `SHORTLONG_PROPTEST_CASES` (the sanitizer
+/// run uses fewer, since it is many times slower).
+fn cases(n: u32) -> u32 {
+    std::env::var("SHORTLONG_PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(n)
+}
+
 fn check(text: &str) {
     let got = count_str(text, &Options::default());
     assert_eq!(got, naive(text, 8, &["the", "a"]), "{text:?}");
@@ -203,7 +212,7 @@ fn feed_cut(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig::with_cases(cases(2000)))]
 
     #[test]
     fn whole_text_equals_naive(text in text_strategy(), n in 0u64..12) {
@@ -289,7 +298,7 @@ fn backends_on_the_seed_table() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1500))]
+    #![proptest_config(ProptestConfig::with_cases(cases(1500)))]
 
     #[test]
     fn backends_equal_oracle(text in proptest::collection::vec(text_strategy(), 1..6).prop_map(|v| v.concat()),
