@@ -298,6 +298,11 @@ struct LongRuns {
     /// Shift amounts that build a window of N + 1 bits by doubling (a zero
     /// is a no-op step), so that `word` has no data-dependent loop.
     steps: [u32; 6],
+    /// For N + 1 > 64 the window does not fit the look-behind: run lengths
+    /// are tracked instead (`run`: non-space code points so far in the
+    /// current word), and a word is long when its run ends at N + 1 or more.
+    long_window: Option<u64>,
+    run: u64,
     acc: u128,
     acc_len: u32,
     prev: u64,
@@ -307,6 +312,18 @@ struct LongRuns {
 
 impl LongRuns {
     fn new(longer_than: u64) -> Self {
+        if longer_than >= WINDOW_BITS {
+            return LongRuns {
+                steps: [0; 6],
+                long_window: Some(longer_than.saturating_add(1)),
+                run: 0,
+                acc: 0,
+                acc_len: 0,
+                prev: 0,
+                prev_r_top: 0,
+                long: 0,
+            };
+        }
         let window = longer_than as u32 + 1;
         let mut steps = [0u32; 6];
         let mut covered = 1;
@@ -317,6 +334,8 @@ impl LongRuns {
         debug_assert_eq!(covered, window);
         LongRuns {
             steps,
+            long_window: None,
+            run: 0,
             acc: 0,
             acc_len: 0,
             prev: 0,
@@ -340,6 +359,10 @@ impl LongRuns {
     /// 64 more code points (bit = non-space).
     #[inline(always)]
     fn word(&mut self, w: u64) {
+        if let Some(window) = self.long_window {
+            self.word_runs(w, window);
+            return;
+        }
         // r bit p: code points p-N ..= p are all non-space. Only the high
         // half is used; it needs at most 63 bits of the previous word.
         let mut hi = w;
@@ -355,29 +378,59 @@ impl LongRuns {
         self.prev = w;
     }
 
+    /// The run-length method, for windows wider than the look-behind.
+    #[inline(never)]
+    fn word_runs(&mut self, w: u64, window: u64) {
+        let (mut bits, mut left) = (w, 64u32);
+        while left > 0 {
+            if bits & 1 == 1 {
+                let ones = (!bits).trailing_zeros().min(left);
+                self.run += ones as u64;
+                if ones == left {
+                    return; // the run goes on into the next word
+                }
+                self.long += (self.run >= window) as u64;
+                self.run = 0;
+                bits >>= ones; // ones < left <= 64
+                left -= ones;
+            } else {
+                // A run carried from the previous word ends here.
+                if self.run > 0 {
+                    self.long += (self.run >= window) as u64;
+                    self.run = 0;
+                }
+                let zeros = bits.trailing_zeros().min(left);
+                bits = if zeros >= 64 { 0 } else { bits >> zeros };
+                left -= zeros;
+            }
+        }
+    }
+
     fn finish(mut self) -> u64 {
         if self.acc_len > 0 {
             let w = self.acc as u64; // padded with zeros, i.e. spaces
             self.word(w);
         }
+        if let Some(window) = self.long_window {
+            // A run that reached the very end.
+            self.long += (self.run >= window) as u64;
+        }
         self.long
     }
 }
 
-/// The longest `longer_than` the bit-window method handles (the window of
-/// N + 1 bits must fit in the 64 bits of look-behind).
-pub(crate) const MAX_LONGER_THAN: u64 = 63;
+/// From this `longer_than` on, the window of N + 1 bits no longer fits the
+/// 64 bits of look-behind and long words are found by run lengths.
+const WINDOW_BITS: u64 = 64;
 
 /// Count a region with classifier `C`.
 ///
 /// # Safety
 /// The CPU must support `C`'s features. `text` is any byte slice (results
 /// are exact when it is valid generalised UTF-8 that starts and ends at word
-/// boundaries; other input is safe but counts are unspecified), and
-/// `opts.longer_than() <= MAX_LONGER_THAN`.
+/// boundaries; other input is safe but counts are unspecified).
 #[inline(always)]
 pub(crate) unsafe fn count_region<C: Classify>(text: &[u8], opts: &Options) -> Counts {
-    debug_assert!(opts.longer_than() <= MAX_LONGER_THAN);
     let mut k = Kernel {
         text,
         opts,

@@ -148,9 +148,6 @@ pub fn count_with(
     opts: &Options,
     errors: Errors,
 ) -> Result<Counts, Utf8Error> {
-    if opts.longer_than() > kernel::MAX_LONGER_THAN {
-        return scalar::count(text, opts, errors);
-    }
     let valid = match errors {
         Errors::Strict | Errors::Replace => simdutf8::basic::from_utf8(text).is_ok(),
         Errors::SurrogatePass => is_utf8_with_surrogates(text),

@@ -302,7 +302,7 @@ proptest! {
 
     #[test]
     fn backends_equal_oracle(text in proptest::collection::vec(text_strategy(), 1..6).prop_map(|v| v.concat()),
-                             n in prop_oneof![Just(8u64), 0u64..70],
+                             n in prop_oneof![Just(8u64), 0u64..70, 60u64..200, Just(u64::MAX)],
                              which in 0usize..5) {
         // Mask-matched lists (few bytes), the candidate path (many bytes or
         // entries), and entries longer than a block.
