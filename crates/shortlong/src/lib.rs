@@ -148,16 +148,22 @@ pub fn count_with(
     opts: &Options,
     errors: Errors,
 ) -> Result<Counts, Utf8Error> {
+    match fast_counts(backend, text, opts, errors) {
+        Some(c) => Ok(c),
+        // Rare: let the oracle find the error (strict) or decode with
+        // replacements (replace), one character at a time.
+        None => scalar::count(text, opts, errors),
+    }
+}
+
+/// The kernel's counts of `text` when it is valid for `errors` (it must
+/// start and end at word boundaries), else `None`.
+fn fast_counts(backend: Backend, text: &[u8], opts: &Options, errors: Errors) -> Option<Counts> {
     let valid = match errors {
         Errors::Strict | Errors::Replace => simdutf8::basic::from_utf8(text).is_ok(),
         Errors::SurrogatePass => is_utf8_with_surrogates(text),
     };
-    if !valid {
-        // Rare: let the oracle find the error (strict) or decode with
-        // replacements (replace), one character at a time.
-        return scalar::count(text, opts, errors);
-    }
-    Ok(backend.count_region(text, opts))
+    valid.then(|| backend.count_region(text, opts))
 }
 
 /// Is `text` UTF-8 once 3-byte encodings of surrogates are allowed?
@@ -200,6 +206,7 @@ pub fn short_long(text: &str) -> Option<f64> {
 #[derive(Clone, Debug)]
 pub struct Counter {
     opts: Options,
+    errors: Errors,
     machine: scalar::Machine,
 }
 
@@ -208,14 +215,22 @@ impl Counter {
     pub fn new(opts: Options, errors: Errors) -> Self {
         Counter {
             opts,
+            errors,
             machine: scalar::Machine::new(errors),
         }
     }
 
     /// Feed the next chunk. After an error, every call returns that error;
     /// [`Counter::counts`] still has the words completed before it.
+    ///
+    /// Within a chunk, everything between the first and the last space goes
+    /// through the fast kernel; only the words cut by chunk boundaries (and
+    /// invalid input) are counted one character at a time.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), Utf8Error> {
-        self.machine.feed(&self.opts, chunk, false)
+        let (opts, errors, backend) = (&self.opts, self.errors, Backend::best());
+        let region = |r: &[u8]| fast_counts(backend, r, opts, errors);
+        self.machine
+            .feed_with(&self.opts, chunk, false, Some(&region))
     }
 
     /// Counts of the words completed so far (the last word may still grow).

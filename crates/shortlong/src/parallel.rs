@@ -7,8 +7,7 @@
 //! replacement and error offsets are also the same as counting serially.
 //! Results never depend on the number of threads.
 
-use crate::utf8::{decode, Step};
-use crate::whitespace::{is_ascii_space, is_space};
+use crate::whitespace::after_next_space;
 use crate::{count_with, Backend, Counts, Errors, Options, Utf8Error};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -63,38 +62,6 @@ pub const PARALLEL_MIN: usize = 1 << 20;
 
 const PIECES_PER_THREAD: usize = 4;
 const MIN_PIECE: usize = 256 << 10;
-
-/// The offset just after the first whitespace character that starts at or
-/// after `from`, or `None` when there is none.
-fn after_next_space(text: &[u8], from: usize) -> Option<usize> {
-    // Fast path: an ASCII space byte is always a whole character.
-    let mut i = from;
-    // Move to a character start first (skip continuation bytes).
-    while i < text.len() && (text[i] as i8) < -64 {
-        i += 1;
-    }
-    while i < text.len() {
-        let b = text[i];
-        if b < 0x80 {
-            if is_ascii_space(b) {
-                return Some(i + 1);
-            }
-            i += 1;
-            continue;
-        }
-        match decode(&text[i..], true, true) {
-            Step::Char { cp, len } => {
-                if is_space(cp) {
-                    return Some(i + len);
-                }
-                i += len;
-            }
-            Step::Invalid { len, .. } => i += len,
-            Step::Incomplete => return None,
-        }
-    }
-    None
-}
 
 /// Cut `text` into at most `parts` pieces at word boundaries.
 fn split(text: &[u8], parts: usize) -> Vec<(usize, &[u8])> {
@@ -197,7 +164,10 @@ mod tests {
                 at += p.len();
                 let s = std::str::from_utf8(p).expect("cut inside a character");
                 if at < text.len() {
-                    assert!(s.chars().last().is_some_and(|c| is_space(c as u32)));
+                    assert!(s
+                        .chars()
+                        .last()
+                        .is_some_and(|c| crate::whitespace::is_space(c as u32)));
                 }
             }
             assert_eq!(at, text.len());

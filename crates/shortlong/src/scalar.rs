@@ -12,10 +12,14 @@
 //! buffer.
 
 use crate::utf8::{decode, Step, Utf8ErrorKind};
-use crate::whitespace::{is_ascii_space, is_space};
+use crate::whitespace::{after_last_space, after_next_space, is_ascii_space, is_space};
 use crate::{Counts, Errors, Options, Utf8Error};
 
 const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
+
+/// A faster counter for regions that start and end at word boundaries:
+/// their counts, or `None` to leave them to the machine.
+pub(crate) type RegionCounter<'a> = &'a dyn Fn(&[u8]) -> Option<Counts>;
 
 /// Counting state that survives between chunks.
 #[derive(Clone, Debug, Default)]
@@ -172,19 +176,60 @@ impl Machine {
         chunk: &[u8],
         at_end: bool,
     ) -> Result<(), Utf8Error> {
+        self.feed_with(opts, chunk, at_end, None)
+    }
+
+    /// [`Machine::feed`], optionally with a faster counter for regions:
+    /// `region(bytes)` must return the counts of `bytes` (which start and
+    /// end at word boundaries), or `None` to leave them to this machine.
+    /// The oracle itself never passes one.
+    pub(crate) fn feed_with(
+        &mut self,
+        opts: &Options,
+        chunk: &[u8],
+        at_end: bool,
+        region: Option<RegionCounter<'_>>,
+    ) -> Result<(), Utf8Error> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let Some(skip) = self.finish_pending(opts, chunk, at_end).inspect_err(|_| {
-            self.base += chunk.len() as u64;
-        })?
-        else {
-            self.base += chunk.len() as u64;
-            return Ok(());
-        };
-        let result = self.feed_chars(opts, chunk, skip, at_end);
+        let result = self.feed_inner(opts, chunk, at_end, region);
         self.base += chunk.len() as u64;
         result
+    }
+
+    fn feed_inner(
+        &mut self,
+        opts: &Options,
+        chunk: &[u8],
+        at_end: bool,
+        region: Option<RegionCounter<'_>>,
+    ) -> Result<(), Utf8Error> {
+        let Some(mut from) = self.finish_pending(opts, chunk, at_end)? else {
+            return Ok(());
+        };
+        if let Some(count_region) = region {
+            // Close the word carried over from the previous chunk (one
+            // character at a time), then hand everything up to the chunk's
+            // last space to the region counter: it starts and ends at word
+            // boundaries, as the counter needs.
+            if self.in_word {
+                match after_next_space(chunk, from) {
+                    Some(e) => {
+                        self.feed_chars(opts, &chunk[..e], from, false)?;
+                        from = e;
+                    }
+                    None => return self.feed_chars(opts, chunk, from, at_end),
+                }
+            }
+            if let Some(b) = after_last_space(chunk, from) {
+                if let Some(c) = count_region(&chunk[from..b]) {
+                    self.counts += c;
+                    from = b;
+                }
+            }
+        }
+        self.feed_chars(opts, chunk, from, at_end)
     }
 
     fn feed_chars(
