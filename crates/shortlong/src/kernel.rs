@@ -477,6 +477,15 @@ pub(crate) unsafe fn count_region<C: Classify>(text: &[u8], opts: &Options) -> C
     }
 }
 
+/// Bits `k..k + 64` of the 128-bit `next:prev`, for `k < 64`, without a
+/// 128-bit shift by a variable amount (`(next << 1) << (63 - k)` is
+/// `next << (64 - k)`, and 0 for `k == 0`).
+#[inline(always)]
+fn shr2(prev: u64, next: u64, k: u32) -> u64 {
+    debug_assert!(k < 64);
+    (prev >> (k & 63)) | ((next << 1) << (63 - (k & 63)))
+}
+
 /// What the ignore matching keeps of a block until the next one is known.
 #[derive(Clone, Copy, Default)]
 struct Block {
@@ -567,17 +576,22 @@ impl Kernel<'_> {
         if prev.starts == 0 {
             return;
         }
-        let ws = prev.ws as u128 | (next.ws as u128) << 64;
+        let (mut hits, mut long_hits) = (0u64, 0u64);
         for e in &self.filter.masked {
-            let mut m = prev.starts & (ws >> e.idx.len()) as u64;
+            let mut m = prev.starts & shr2(prev.ws, next.ws, e.idx.len() as u32);
             for (k, &j) in e.idx.iter().enumerate() {
-                let eq = prev.eq[j] as u128 | (next.eq[j] as u128) << 64;
-                m &= (eq >> k) as u64;
+                // `& (MASK_BYTES - 1)`: j is in range by construction, and
+                // this lets the compiler drop the bounds check.
+                let j = j & (MASK_BYTES - 1);
+                m &= shr2(prev.eq[j], next.eq[j], k as u32);
             }
-            let hits = m.count_ones() as u64;
-            self.ignored += hits;
-            self.ignored_long += if e.long { hits } else { 0 };
+            let h = m.count_ones() as u64;
+            hits += h;
+            long_hits += if e.long { h } else { 0 };
         }
+        self.ignored += hits;
+        self.ignored_long += long_hits;
+        let ws = prev.ws as u128 | (next.ws as u128) << 64;
         if prev.cand != 0 {
             self.check_candidates(prev.cand, prev.base, ws);
         }
@@ -626,6 +640,15 @@ impl Kernel<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shr2_is_a_128_bit_shift() {
+        let (prev, next) = (0x0123_4567_89AB_CDEFu64, 0xFEDC_BA98_7654_3210u64);
+        for k in 0..64 {
+            let want = ((prev as u128 | (next as u128) << 64) >> k) as u64;
+            assert_eq!(shr2(prev, next, k), want, "k={k}");
+        }
+    }
 
     #[test]
     fn short_set_finds_exactly_its_entries() {
