@@ -591,25 +591,25 @@ impl Kernel<'_> {
         }
         self.ignored += hits;
         self.ignored_long += long_hits;
-        let ws = prev.ws as u128 | (next.ws as u128) << 64;
         if prev.cand != 0 {
-            self.check_candidates(prev.cand, prev.base, ws);
+            self.check_candidates(prev.cand, prev.base, prev.ws, next.ws);
         }
     }
 
     /// The large-list path: compare each candidate word exactly.
     #[inline(never)]
-    fn check_candidates(&mut self, mut cand: u64, base: usize, ws: u128) {
+    fn check_candidates(&mut self, mut cand: u64, base: usize, ws: u64, next_ws: u64) {
         let (text, f, opts) = (self.text, self.filter, self.opts);
+        let (mut hits, mut long_hits) = (0u64, 0u64);
         while cand != 0 {
             let bit = cand.trailing_zeros();
             cand &= cand - 1;
             let i = base + bit as usize;
-            let after = ws >> bit;
+            let after = shr2(ws, next_ws, bit);
             let len = if after != 0 {
                 after.trailing_zeros() as usize
             } else {
-                // Longer than the two blocks: find its end the slow way.
+                // 64 bytes or more: find its end the slow way.
                 (64..)
                     .map(|l| i + l)
                     .find(|&e| space_or_end(text, e))
@@ -618,8 +618,8 @@ impl Kernel<'_> {
             };
             if len <= 16 {
                 let (hit, long) = f.short_set.lookup_at(text, i, len);
-                self.ignored += hit;
-                self.ignored_long += long;
+                hits += hit;
+                long_hits += long;
                 continue;
             }
             if len > opts.max_ignore_len() || (len < 64 && f.lengths & (1 << len) == 0) {
@@ -634,6 +634,8 @@ impl Kernel<'_> {
                 }
             }
         }
+        self.ignored += hits;
+        self.ignored_long += long_hits;
     }
 }
 
