@@ -65,7 +65,20 @@ pub(crate) trait Classify {
 
     /// Copy the bits of `x` where `keep` is set to the low bits, in order.
     fn compress(x: u64, keep: u64) -> u64;
+
+    /// `buf` = `rest` followed by spaces (`rest.len() < READ`): the padded
+    /// copy the last blocks are read from.
+    ///
+    /// # Safety
+    /// The CPU must support the backend's features.
+    #[inline(always)]
+    unsafe fn fill_tail(buf: &mut [u8; TAIL], rest: &[u8]) {
+        buf[..rest.len()].copy_from_slice(rest);
+    }
 }
+
+/// Size of the padded copy of a text's tail.
+pub(crate) const TAIL: usize = 64 + READ;
 
 /// Portable bit compression (the `pext` instruction's job), used where BMI2
 /// is absent. Cost grows with the number of *removed* bits, which is small
@@ -452,9 +465,10 @@ pub(crate) unsafe fn count_region<C: Classify>(text: &[u8], opts: &Options) -> C
         i += 64;
     }
     // The tail (fewer than READ bytes) goes through a space-padded copy.
-    let mut buf = [b' '; 64 + READ];
+    let mut buf = [b' '; TAIL];
     let rest = &text[i..];
-    buf[..rest.len()].copy_from_slice(rest);
+    // SAFETY: rest.len() < READ; the CPU features are this function's contract.
+    unsafe { C::fill_tail(&mut buf, rest) };
     let mut j = 0;
     while j < rest.len() {
         let valid = (rest.len() - j).min(64) as u32;

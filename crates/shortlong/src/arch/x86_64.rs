@@ -6,7 +6,7 @@
 //! `count_*` entry point, which is the only place the kernel is instantiated
 //! for it. `Backend::is_supported` checks those features before any call.
 
-use crate::kernel::{count_region, Classify, Masks};
+use crate::kernel::{count_region, Classify, Masks, TAIL};
 use crate::{Counts, Options};
 use std::arch::x86_64::*;
 
@@ -146,6 +146,30 @@ impl Classify for Avx512 {
     fn compress(x: u64, keep: u64) -> u64 {
         // SAFETY: BMI2 is enabled in count_avx512, the only instantiation.
         unsafe { _pext_u64(x, keep) }
+    }
+
+    /// Masked loads instead of a `memcpy` call: a short text (a row of a
+    /// column) is nothing but a tail, so this is per-row cost.
+    #[inline(always)]
+    unsafe fn fill_tail(buf: &mut [u8; TAIL], rest: &[u8]) {
+        debug_assert!(rest.len() < 66);
+        let n = rest.len();
+        let lo_mask = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+        // SAFETY: AVX-512 BW is enabled in count_avx512, the only caller. A
+        // masked load reads only its unmasked lanes, here rest[..n.min(64)]
+        // and rest[64..n]; the stores write buf[0..128], within TAIL.
+        unsafe {
+            let spaces = _mm512_set1_epi8(b' ' as i8);
+            let lo = _mm512_mask_loadu_epi8(spaces, lo_mask, rest.as_ptr().cast());
+            _mm512_storeu_si512(buf.as_mut_ptr().cast(), lo);
+            let hi = if n > 64 {
+                let hi_mask = (1u64 << (n - 64)) - 1;
+                _mm512_mask_loadu_epi8(spaces, hi_mask, rest.as_ptr().add(64).cast())
+            } else {
+                spaces
+            };
+            _mm512_storeu_si512(buf.as_mut_ptr().add(64).cast(), hi);
+        }
     }
 }
 
