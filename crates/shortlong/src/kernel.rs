@@ -306,110 +306,218 @@ fn space_or_end(text: &[u8], i: usize) -> bool {
     }
 }
 
-/// Streaming state of the long-word detector over the code-point bit stream.
-struct LongRuns {
-    /// Shift amounts that build a window of N + 1 bits by doubling (a zero
-    /// is a no-op step), so that `word` has no data-dependent loop.
-    steps: [u32; 6],
-    /// For N + 1 > 64 the window does not fit the look-behind: run lengths
-    /// are tracked instead (`run`: non-space code points so far in the
-    /// current word), and a word is long when its run ends at N + 1 or more.
-    long_window: Option<u64>,
-    run: u64,
-    acc: u128,
-    acc_len: u32,
-    prev: u64,
-    prev_r_top: u64,
-    long: u64,
+/// Blocks per batch are at most this many (the stream buffer holds two
+/// batches' worth of words).
+pub(crate) const MAX_LANES: usize = 16;
+
+/// One `u64` per block of a batch: the lanes of the batch's bit vectors.
+/// Every operation on it is a plain loop over the lanes, which the compiler
+/// turns into vector instructions where the backend's features allow.
+type Lanes<const B: usize> = [u64; B];
+
+/// Bits `64 - s .. 128 - s` of `hi:lo`, i.e. `hi << s` with the top bits of
+/// `lo` shifted in, for `s < 64` (0 gives `hi`).
+#[inline(always)]
+fn fshl(hi: u64, lo: u64, s: u32) -> u64 {
+    debug_assert!(s < 64);
+    (hi << (s & 63)) | ((lo >> 1) >> (63 - (s & 63)))
 }
 
-impl LongRuns {
+/// Lane i gets `v[i - 1]`; lane 0 gets `last` (the previous batch's last
+/// lane): what each block sees of the block before it.
+#[inline(always)]
+fn behind<const B: usize>(v: &Lanes<B>, last: u64) -> Lanes<B> {
+    let mut out = [last; B];
+    out[1..].copy_from_slice(&v[..B - 1]);
+    out
+}
+
+/// `fshl` lane by lane, with each lane's look-behind from the lane before.
+#[inline(always)]
+fn fshl_lanes<const B: usize>(v: &Lanes<B>, last: u64, s: u32) -> Lanes<B> {
+    let lo = behind(v, last);
+    std::array::from_fn(|i| fshl(v[i], lo[i], s))
+}
+
+/// `acc[i] += popcount(v[i])`.
+#[inline(always)]
+fn add_ones<const B: usize>(acc: &mut Lanes<B>, v: &Lanes<B>) {
+    for i in 0..B {
+        acc[i] += v[i].count_ones() as u64;
+    }
+}
+
+/// Lanes of look-behind kept from earlier batches: a block has at least 16
+/// code points (a character has at most 4 bytes), so 4 blocks cover the 63
+/// code points a window can look back.
+const HISTORY: usize = 4;
+
+/// Lane i gets the lane `d` before it (`1 <= d <= HISTORY`), reaching back
+/// into `hist`, the last lanes of earlier batches (oldest first).
+#[inline(always)]
+fn behind_by<const B: usize>(v: &Lanes<B>, hist: &[u64; HISTORY], d: usize) -> Lanes<B> {
+    std::array::from_fn(|i| {
+        if i >= d {
+            v[i - d]
+        } else {
+            hist[HISTORY + i - d]
+        }
+    })
+}
+
+/// The last `HISTORY` lanes of `hist` followed by `v`.
+#[inline(always)]
+fn history<const B: usize>(v: &Lanes<B>, hist: &[u64; HISTORY]) -> [u64; HISTORY] {
+    std::array::from_fn(|i| {
+        let at = B + i; // index into hist ++ v, which has HISTORY + B entries
+        if at >= HISTORY {
+            v[at - HISTORY]
+        } else {
+            hist[at]
+        }
+    })
+}
+
+/// `x >> s`, and 0 for `s >= 64`.
+#[inline(always)]
+fn shr_or_zero(x: u64, s: u64) -> u64 {
+    if s >= 64 {
+        0
+    } else {
+        x >> s
+    }
+}
+
+/// The long-word detector, a batch of blocks at a time.
+///
+/// Each block's non-space mask is compressed to one bit per code point
+/// (continuation bytes taken out); lane j then holds `k_j >= 16` code
+/// points in its low bits. A word has more than N code points iff a window
+/// of N + 1 one-bits ends inside it, so long words are the starts of runs of
+/// such windows. The window is built by doubling (`r &= r << s`), each lane
+/// looking behind into the code points of the lanes before it (at most 63 are
+/// needed, so at most 4 lanes). Windows wider than 64 bits do not fit that
+/// look-behind and are found by run lengths instead.
+struct LongWords<const B: usize> {
+    steps: [u32; 6],
+    nsteps: usize,
+    /// Lanes of look-behind the window needs: ceil(N / 16).
+    depth: usize,
+    /// `Some(N + 1)` when N + 1 > 64: run lengths (`run`: non-space code
+    /// points so far in the current word).
+    long_window: Option<u64>,
+    run: u64,
+    /// Code points of earlier lanes, top-aligned, and how many each has.
+    hist_top: [u64; HISTORY],
+    hist_k: [u64; HISTORY],
+    last_r: u64,
+    long: Lanes<B>,
+    long_runs: u64,
+}
+
+impl<const B: usize> LongWords<B> {
     fn new(longer_than: u64) -> Self {
-        if longer_than >= WINDOW_BITS {
-            return LongRuns {
-                steps: [0; 6],
-                long_window: Some(longer_than.saturating_add(1)),
-                run: 0,
-                acc: 0,
-                acc_len: 0,
-                prev: 0,
-                prev_r_top: 0,
-                long: 0,
-            };
-        }
-        let window = longer_than as u32 + 1;
-        let mut steps = [0u32; 6];
-        let mut covered = 1;
-        for step in &mut steps {
-            *step = covered.min(window - covered);
-            covered += *step;
-        }
-        debug_assert_eq!(covered, window);
-        LongRuns {
-            steps,
+        const { assert!(B >= 1 && B <= MAX_LANES) };
+        let mut s = LongWords {
+            steps: [0; 6],
+            nsteps: 0,
+            depth: 0,
             long_window: None,
             run: 0,
-            acc: 0,
-            acc_len: 0,
-            prev: 0,
-            prev_r_top: 0,
-            long: 0,
+            hist_top: [0; HISTORY],
+            // Before the text: blocks of spaces, one code point per byte.
+            hist_k: [64; HISTORY],
+            last_r: 0,
+            long: [0; B],
+            long_runs: 0,
+        };
+        if longer_than >= WINDOW_BITS {
+            s.long_window = Some(longer_than.saturating_add(1));
+            return s;
         }
+        let window = longer_than as u32 + 1;
+        let mut covered = 1;
+        while covered < window {
+            let step = covered.min(window - covered);
+            s.steps[s.nsteps] = step;
+            s.nsteps += 1;
+            covered += step;
+        }
+        s.depth = (longer_than as usize).div_ceil(16).clamp(1, HISTORY);
+        s
     }
 
+    /// A batch: `cp[j]` holds the `k[j]` code points of block j (bit = non-
+    /// space), in its low bits.
     #[inline(always)]
-    fn push(&mut self, bits: u64, n: u32) {
-        self.acc |= (bits as u128) << self.acc_len;
-        self.acc_len += n;
-        if self.acc_len >= 64 {
-            let w = self.acc as u64;
-            self.acc >>= 64;
-            self.acc_len -= 64;
-            self.word(w);
-        }
-    }
-
-    /// 64 more code points (bit = non-space).
-    #[inline(always)]
-    fn word(&mut self, w: u64) {
+    fn batch(&mut self, cp: &Lanes<B>, k: &Lanes<B>) {
         if let Some(window) = self.long_window {
-            self.word_runs(w, window);
+            for j in 0..B {
+                self.word_runs(cp[j], k[j] as u32, window);
+            }
             return;
         }
-        // r bit p: code points p-N ..= p are all non-space. Only the high
-        // half is used; it needs at most 63 bits of the previous word.
-        let mut hi = w;
-        let mut lo = self.prev;
-        for &s in &self.steps {
-            // (hi:lo) &= (hi:lo) << s, for 0 <= s < 64.
-            let carried = if s == 0 { 0 } else { lo >> (64 - s) };
-            hi &= (hi << s) | carried;
-            lo &= lo << s;
+        // Top-aligned copies, to be shifted in below the next lanes' bits.
+        let top: Lanes<B> = std::array::from_fn(|j| cp[j] << (64 - k[j]));
+        // The code points before each lane: lanes j-1, j-2, ... packed
+        // downwards from bit 63.
+        let mut lo = behind_by(&top, &self.hist_top, 1);
+        if self.depth > 1 {
+            let mut shift = behind_by(k, &self.hist_k, 1);
+            for d in 2..=HISTORY {
+                if d > self.depth {
+                    break;
+                }
+                let t = behind_by(&top, &self.hist_top, d);
+                for j in 0..B {
+                    lo[j] |= shr_or_zero(t[j], shift[j]);
+                }
+                let kd = behind_by(k, &self.hist_k, d);
+                for j in 0..B {
+                    shift[j] += kd[j];
+                }
+            }
         }
-        self.long += (hi & !((hi << 1) | self.prev_r_top)).count_ones() as u64;
-        self.prev_r_top = hi >> 63;
-        self.prev = w;
+        // r bit p: code points p-N ..= p are all non-space.
+        let mut hi = *cp;
+        for &s in &self.steps[..self.nsteps] {
+            for j in 0..B {
+                hi[j] &= fshl(hi[j], lo[j], s);
+                lo[j] &= lo[j] << s;
+            }
+        }
+        // Starts of runs of windows; the lane before ends at its bit k - 1.
+        let r_before = behind_by(&hi, &[self.last_r; HISTORY], 1);
+        let k_before = behind_by(k, &self.hist_k, 1);
+        let starts: Lanes<B> = std::array::from_fn(|j| {
+            hi[j] & !((hi[j] << 1) | ((r_before[j] >> (k_before[j] - 1)) & 1))
+        });
+        add_ones(&mut self.long, &starts);
+        self.last_r = hi[B - 1];
+        self.hist_top = history(&top, &self.hist_top);
+        self.hist_k = history(k, &self.hist_k);
     }
 
-    /// The run-length method, for windows wider than the look-behind.
+    /// The run-length method, for windows wider than the look-behind:
+    /// `left` code points in `bits`.
     #[inline(never)]
-    fn word_runs(&mut self, w: u64, window: u64) {
-        let (mut bits, mut left) = (w, 64u32);
+    fn word_runs(&mut self, w: u64, mut left: u32, window: u64) {
+        let mut bits = w;
         while left > 0 {
             if bits & 1 == 1 {
                 let ones = (!bits).trailing_zeros().min(left);
                 self.run += ones as u64;
                 if ones == left {
-                    return; // the run goes on into the next word
+                    return; // the run goes on into the next lane
                 }
-                self.long += (self.run >= window) as u64;
+                self.long_runs += (self.run >= window) as u64;
                 self.run = 0;
                 bits >>= ones; // ones < left <= 64
                 left -= ones;
             } else {
-                // A run carried from the previous word ends here.
+                // A run carried from the previous lane ends here.
                 if self.run > 0 {
-                    self.long += (self.run >= window) as u64;
+                    self.long_runs += (self.run >= window) as u64;
                     self.run = 0;
                 }
                 let zeros = bits.trailing_zeros().min(left);
@@ -420,15 +528,11 @@ impl LongRuns {
     }
 
     fn finish(mut self) -> u64 {
-        if self.acc_len > 0 {
-            let w = self.acc as u64; // padded with zeros, i.e. spaces
-            self.word(w);
-        }
         if let Some(window) = self.long_window {
             // A run that reached the very end.
-            self.long += (self.run >= window) as u64;
+            self.long_runs += (self.run >= window) as u64;
         }
-        self.long
+        self.long.iter().sum::<u64>() + self.long_runs
     }
 }
 
@@ -436,184 +540,244 @@ impl LongRuns {
 /// 64 bits of look-behind and long words are found by run lengths.
 const WINDOW_BITS: u64 = 64;
 
-/// Count a region with classifier `C`.
+/// Count a region with classifier `C`, `B` blocks of 64 bytes at a time.
 ///
 /// # Safety
 /// The CPU must support `C`'s features. `text` is any byte slice (results
 /// are exact when it is valid generalised UTF-8 that starts and ends at word
 /// boundaries; other input is safe but counts are unspecified).
 #[inline(always)]
-pub(crate) unsafe fn count_region<C: Classify>(text: &[u8], opts: &Options) -> Counts {
-    let mut k = Kernel {
+pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
+    text: &[u8],
+    opts: &Options,
+) -> Counts {
+    let mut k = Kernel::<B> {
         text,
         opts,
-        filter: opts.plan(),
-        runs: LongRuns::new(opts.longer_than()),
-        words: 0,
-        ignored: 0,
-        ignored_long: 0,
-        carry_ns: 0,
-        ws_carry: 0,
-        prev: Block::default(),
+        plan: opts.plan(),
+        long: LongWords::new(opts.longer_than()),
+        words: [0; B],
+        ignored: [0; B],
+        ignored_long: [0; B],
+        cand_ignored: 0,
+        cand_ignored_long: 0,
+        last_l2: 0,
+        last_l3: 0,
+        last_ns: 0,
+        last_starts: 0,
+        last_eq: [0; MASK_BYTES],
+        pending: (0, 0, 0),
     };
     let n = text.len();
+    let p = text.as_ptr();
     let mut i = 0;
-    while i + READ <= n {
-        // SAFETY: i + READ <= n, so p..p+READ lies in `text`; the CPU
-        // features are this function's contract.
-        unsafe { k.block::<C>(text.as_ptr().add(i), i, 64) };
-        i += 64;
+    // Whole batches read straight from the text.
+    while i + 64 * (B - 1) + READ <= n {
+        // SAFETY: block j reads p + i + 64j .. + READ, within the text by
+        // the loop condition; the CPU features are this function's contract.
+        unsafe { k.batch::<C>(std::array::from_fn(|j| p.add(i + 64 * j)), B, i) };
+        i += 64 * B;
     }
-    // The tail (fewer than READ bytes) goes through a space-padded copy.
-    let mut buf = [b' '; TAIL];
-    let rest = &text[i..];
-    // SAFETY: rest.len() < READ; the CPU features are this function's contract.
-    unsafe { C::fill_tail(&mut buf, rest) };
-    let mut j = 0;
-    while j < rest.len() {
-        let valid = (rest.len() - j).min(64) as u32;
-        // SAFETY: j < rest.len() <= 65, so j + READ <= 64 + READ = buf.len().
-        unsafe { k.block::<C>(buf.as_ptr().add(j), i + j, valid) };
-        j += 64;
-    }
-    // Settle the last block against a block of nothing but spaces.
-    let end = Block {
-        ws: u64::MAX,
-        base: n,
-        ..Block::default()
+    // The rest: blocks with READ bytes left in the text are read in place,
+    // the last few through a space-padded copy of the tail. The blocks
+    // reach past the end, so that the byte after the text is a space in
+    // some block (the ignore matching looks for it).
+    let direct = if n - i >= READ {
+        (n - i - READ) / 64 + 1
+    } else {
+        0
     };
-    k.settle(&end);
-    let long = k.runs.finish() - k.ignored_long;
-    Counts {
-        words: k.words,
-        ignored: k.ignored,
-        long,
+    let t = i + 64 * direct;
+    let rest = &text[t..];
+    let mut buf = [b' '; TAIL];
+    // SAFETY: rest.len() < READ by the choice of `direct`; the CPU features
+    // are this function's contract.
+    unsafe { C::fill_tail(&mut buf, rest) };
+    let blocks = direct + rest.len() / 64 + 1;
+    let mut j = 0;
+    while j < blocks {
+        let m = (blocks - j).min(B);
+        let ptrs = std::array::from_fn(|l| {
+            let b = j + l;
+            if b < direct {
+                // SAFETY: b < direct, so i + 64b + READ <= n: in the text.
+                unsafe { p.add(i + 64 * b) }
+            } else {
+                // SAFETY: b - direct <= rest.len() / 64 <= 1, so the block
+                // at 64(b - direct) has READ bytes within the TAIL buffer.
+                // Lanes past `m` are not read.
+                unsafe { buf.as_ptr().add(64 * (b - direct).min(1)) }
+            }
+        });
+        // SAFETY: every pointer below `m` has READ readable bytes (above).
+        unsafe { k.batch::<C>(ptrs, m, i + 64 * j) };
+        j += m;
     }
+    k.finish()
 }
 
-/// Bits `k..k + 64` of the 128-bit `next:prev`, for `k < 64`, without a
-/// 128-bit shift by a variable amount (`(next << 1) << (63 - k)` is
-/// `next << (64 - k)`, and 0 for `k == 0`).
-#[inline(always)]
-fn shr2(prev: u64, next: u64, k: u32) -> u64 {
-    debug_assert!(k < 64);
-    (prev >> (k & 63)) | ((next << 1) << (63 - (k & 63)))
-}
-
-/// What the ignore matching keeps of a block until the next one is known.
-#[derive(Clone, Copy, Default)]
-struct Block {
-    ws: u64,
-    starts: u64,
-    /// `eq[j]`: bytes equal to `filter.bytes[j]`.
-    eq: [u64; MASK_BYTES],
-    /// Candidate starts for the large-list path (first byte fits).
-    cand: u64,
-    base: usize,
-}
-
-/// The kernel's state between blocks. (A struct with an inlined method, not
-/// a closure: a closure is compiled as its own function without the
-/// caller's target features, and the intrinsics in it would not inline.)
-struct Kernel<'a> {
+/// The kernel's state between batches. (A struct with inlined methods, not
+/// closures: a closure is compiled as its own function without the caller's
+/// target features, and the intrinsics in it would not inline.)
+struct Kernel<'a, const B: usize> {
     text: &'a [u8],
     opts: &'a Options,
-    filter: &'a IgnorePlan,
-    runs: LongRuns,
-    words: u64,
-    ignored: u64,
-    ignored_long: u64,
-    /// Was the byte before the block non-space?
-    carry_ns: u64,
-    /// Bytes of a multi-byte space spilling into the next block.
-    ws_carry: u64,
-    /// The previous block, whose ignored words are not settled yet.
-    prev: Block,
+    plan: &'a IgnorePlan,
+    long: LongWords<B>,
+    words: Lanes<B>,
+    ignored: Lanes<B>,
+    ignored_long: Lanes<B>,
+    cand_ignored: u64,
+    cand_ignored_long: u64,
+    /// The previous batch's last lane, for each mask that is looked behind.
+    last_l2: u64,
+    last_l3: u64,
+    last_ns: u64,
+    last_starts: u64,
+    last_eq: [u64; MASK_BYTES],
+    /// The previous batch's last lane's candidates (candidates, whitespace,
+    /// base): their lengths need the next block's whitespace.
+    pending: (u64, u64, usize),
 }
 
-impl Kernel<'_> {
-    /// One block of 64 bytes at `p`, which is `text[base..]` or a padded
-    /// copy of it; only the first `valid` bytes belong to the text.
+impl<const B: usize> Kernel<'_, B> {
+    /// A batch of `m <= B` blocks: block j at `ptrs[j]`, which is
+    /// `text[base + 64j..]` or a space-padded copy of it. Lanes `m..B` are
+    /// all spaces.
     ///
     /// # Safety
-    /// `p..p+READ` readable; the CPU supports `C`'s features.
+    /// `ptrs[j]..ptrs[j] + READ` readable for `j < m`; the CPU supports
+    /// `C`'s features.
     #[inline(always)]
-    unsafe fn block<C: Classify>(&mut self, p: *const u8, base: usize, valid: u32) {
-        // SAFETY: forwarded contract.
-        let m = unsafe { C::classify(p) };
-        let inside = if valid == 64 {
-            u64::MAX
-        } else {
-            (1u64 << valid) - 1
-        };
-        // Bytes past the end of the text count as spaces.
-        let ws = m.ascii_ws
-            | m.lead2
-            | (m.lead2 << 1)
-            | m.lead3
-            | (m.lead3 << 1)
-            | (m.lead3 << 2)
-            | self.ws_carry
-            | !inside;
-        self.ws_carry = (m.lead2 >> 63) | (m.lead3 >> 63) | (m.lead3 >> 62);
-        let ns = !ws;
-        let starts = ns & !((ns << 1) | self.carry_ns);
-        self.carry_ns = ns >> 63;
-        self.words += starts.count_ones() as u64;
-
-        let keep = !m.cont & inside;
-        self.runs.push(C::compress(ns, keep), keep.count_ones());
-
-        let mut cur = Block {
-            ws,
-            starts,
-            base,
-            ..Block::default()
-        };
-        if !self.filter.bytes.is_empty() {
-            // SAFETY: forwarded contract; eq has MASK_BYTES >= bytes.len().
-            unsafe { C::eq_each(p, &self.filter.bytes, &mut cur.eq) };
-        }
-        if !self.filter.first.is_empty() && starts != 0 {
+    unsafe fn batch<C: Classify>(&mut self, ptrs: [*const u8; B], m: usize, base: usize) {
+        let plan = self.plan;
+        let nbytes = plan.bytes.len();
+        let mut aws = [u64::MAX; B];
+        let (mut l2, mut l3, mut cont, mut any) = ([0u64; B], [0u64; B], [0u64; B], [0u64; B]);
+        let mut eq = [[0u64; B]; MASK_BYTES];
+        let (mut leads, mut conts) = (0u64, 0u64);
+        for j in 0..m {
             // SAFETY: forwarded contract.
-            cur.cand = starts & unsafe { C::eq_any(p, &self.filter.first) };
+            let mk = unsafe { C::classify(ptrs[j]) };
+            aws[j] = mk.ascii_ws;
+            l2[j] = mk.lead2;
+            l3[j] = mk.lead3;
+            cont[j] = mk.cont;
+            leads |= mk.lead2 | mk.lead3;
+            conts |= mk.cont;
+            if nbytes != 0 {
+                let mut e = [0u64; MASK_BYTES];
+                // SAFETY: forwarded contract; e has MASK_BYTES >= nbytes.
+                unsafe { C::eq_each(ptrs[j], &plan.bytes, &mut e) };
+                for (row, &x) in eq.iter_mut().zip(&e) {
+                    row[j] = x;
+                }
+            }
+            if !plan.first.is_empty() {
+                // SAFETY: forwarded contract.
+                any[j] = unsafe { C::eq_any(ptrs[j], &plan.first) };
+            }
         }
-        self.settle(&cur);
-        self.prev = cur;
+
+        // Whitespace: ASCII, plus every byte of the multi-byte spaces, whose
+        // later bytes may spill into the next block.
+        let mut ws = aws;
+        if leads | (self.last_l2 >> 63) | (self.last_l3 >> 62) != 0 {
+            let (a, b, c) = (
+                fshl_lanes(&l2, self.last_l2, 1),
+                fshl_lanes(&l3, self.last_l3, 1),
+                fshl_lanes(&l3, self.last_l3, 2),
+            );
+            for i in 0..B {
+                ws[i] |= l2[i] | a[i] | l3[i] | b[i] | c[i];
+            }
+        }
+        self.last_l2 = l2[B - 1];
+        self.last_l3 = l3[B - 1];
+
+        let ns: Lanes<B> = std::array::from_fn(|i| !ws[i]);
+        let ns_before = fshl_lanes(&ns, self.last_ns, 1);
+        let starts: Lanes<B> = std::array::from_fn(|i| ns[i] & !ns_before[i]);
+        add_ones(&mut self.words, &starts);
+        self.last_ns = ns[B - 1];
+
+        // Code points: without multi-byte characters, the non-space mask
+        // itself; otherwise continuation bytes are compressed out of it.
+        let keep: Lanes<B> = std::array::from_fn(|j| !cont[j]);
+        let k: Lanes<B> = std::array::from_fn(|j| keep[j].count_ones() as u64);
+        let cp: Lanes<B> = if conts == 0 {
+            ns
+        } else {
+            std::array::from_fn(|j| C::compress(ns[j], keep[j]))
+        };
+        self.long.batch(&cp, &k);
+
+        // Small ignore lists: a word equal to an entry of length L ends at a
+        // space q with a start at q - L and byte k of the entry at q - L + k.
+        // All of it looks behind, so each batch is settled at once.
+        if !plan.masked.is_empty() {
+            let mut eq_before = [[0u64; B]; MASK_BYTES];
+            for b in 0..nbytes.min(MASK_BYTES) {
+                eq_before[b] = behind(&eq[b], self.last_eq[b]);
+                self.last_eq[b] = eq[b][B - 1];
+            }
+            let starts_before = behind(&starts, self.last_starts);
+            for e in &plan.masked {
+                let len = e.idx.len() as u32;
+                let mut hit: Lanes<B> =
+                    std::array::from_fn(|i| ws[i] & fshl(starts[i], starts_before[i], len));
+                for (k, &b) in e.idx.iter().enumerate() {
+                    // `& (MASK_BYTES - 1)`: in range by construction, and
+                    // this lets the compiler drop the bounds check.
+                    let b = b & (MASK_BYTES - 1);
+                    let s = len - k as u32;
+                    for i in 0..B {
+                        hit[i] &= fshl(eq[b][i], eq_before[b][i], s);
+                    }
+                }
+                add_ones(&mut self.ignored, &hit);
+                if e.long {
+                    add_ones(&mut self.ignored_long, &hit);
+                }
+            }
+            self.last_starts = starts[B - 1];
+        }
+
+        // Large lists: candidates, each looked up. A word's length needs the
+        // whitespace of the block after its start's.
+        if !plan.first.is_empty() {
+            let (cand, pws, pbase) = self.pending;
+            if cand != 0 {
+                self.check_candidates(cand, pbase, pws, ws[0]);
+            }
+            for j in 0..m - 1 {
+                let c = starts[j] & any[j];
+                if c != 0 {
+                    self.check_candidates(c, base + 64 * j, ws[j], ws[j + 1]);
+                }
+            }
+            self.pending = (starts[m - 1] & any[m - 1], ws[m - 1], base + 64 * (m - 1));
+        }
     }
 
-    /// Count the ignored words that start in `self.prev`, now that `next`
-    /// (the block after it) is known.
-    #[inline(always)]
-    fn settle(&mut self, next: &Block) {
-        let prev = &self.prev;
-        if prev.starts == 0 {
-            return;
+    fn finish(mut self) -> Counts {
+        let (cand, ws, base) = self.pending;
+        if cand != 0 {
+            self.check_candidates(cand, base, ws, u64::MAX);
         }
-        let (mut hits, mut long_hits) = (0u64, 0u64);
-        for e in &self.filter.masked {
-            let mut m = prev.starts & shr2(prev.ws, next.ws, e.idx.len() as u32);
-            for (k, &j) in e.idx.iter().enumerate() {
-                // `& (MASK_BYTES - 1)`: j is in range by construction, and
-                // this lets the compiler drop the bounds check.
-                let j = j & (MASK_BYTES - 1);
-                m &= shr2(prev.eq[j], next.eq[j], k as u32);
-            }
-            let h = m.count_ones() as u64;
-            hits += h;
-            long_hits += if e.long { h } else { 0 };
-        }
-        self.ignored += hits;
-        self.ignored_long += long_hits;
-        if prev.cand != 0 {
-            self.check_candidates(prev.cand, prev.base, prev.ws, next.ws);
+        let sum = |v: &Lanes<B>| v.iter().sum::<u64>();
+        let ignored_long = sum(&self.ignored_long) + self.cand_ignored_long;
+        Counts {
+            words: sum(&self.words),
+            ignored: sum(&self.ignored) + self.cand_ignored,
+            long: self.long.finish() - ignored_long,
         }
     }
 
     /// The large-list path: compare each candidate word exactly.
     #[inline(never)]
     fn check_candidates(&mut self, mut cand: u64, base: usize, ws: u64, next_ws: u64) {
-        let (text, f, opts) = (self.text, self.filter, self.opts);
+        let (text, f, opts) = (self.text, self.plan, self.opts);
         let (mut hits, mut long_hits) = (0u64, 0u64);
         while cand != 0 {
             let bit = cand.trailing_zeros();
@@ -641,16 +805,23 @@ impl Kernel<'_> {
             }
             let word = &text[i..(i + len).min(text.len())];
             if opts.is_ignored(word) {
-                self.ignored += 1;
+                hits += 1;
                 let cps = word.iter().filter(|&&b| (b as i8) >= -64).count() as u64;
-                if cps > opts.longer_than() {
-                    self.ignored_long += 1;
-                }
+                long_hits += (cps > opts.longer_than()) as u64;
             }
         }
-        self.ignored += hits;
-        self.ignored_long += long_hits;
+        self.cand_ignored += hits;
+        self.cand_ignored_long += long_hits;
     }
+}
+
+/// Bits `k..k + 64` of the 128-bit `next:prev`, for `k < 64`, without a
+/// 128-bit shift by a variable amount (`(next << 1) << (63 - k)` is
+/// `next << (64 - k)`, and 0 for `k == 0`).
+#[inline(always)]
+fn shr2(prev: u64, next: u64, k: u32) -> u64 {
+    debug_assert!(k < 64);
+    (prev >> (k & 63)) | ((next << 1) << (63 - (k & 63)))
 }
 
 #[cfg(test)]

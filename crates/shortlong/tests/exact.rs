@@ -297,6 +297,28 @@ fn backends_on_the_seed_table() {
     }
 }
 
+/// Long words of 2-, 3- and 4-byte characters at every `longer_than` a
+/// window covers: a 64-byte block then holds as few as 16 code points, so the
+/// window looks back across up to 4 blocks.
+#[test]
+fn backends_on_long_multibyte_words() {
+    for n in [1u64, 8, 15, 16, 17, 31, 32, 33, 47, 48, 49, 62, 63, 64] {
+        let o = Options::new(n, ["the", "a"]).unwrap();
+        for ch in ["ж", "中", "😀", "a😀", "😀😀😀x"] {
+            let mut text = String::new();
+            for len in [n.saturating_sub(1), n, n + 1, 2 * n + 1, 70] {
+                for pre in [0usize, 1, 3, 17, 40] {
+                    text.push_str(&"é".repeat(pre));
+                    text.push(' ');
+                    text.push_str(&ch.repeat(len as usize));
+                    text.push(' ');
+                }
+            }
+            all_backends_agree(text.as_bytes(), &o, Errors::Strict);
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases(1500)))]
 

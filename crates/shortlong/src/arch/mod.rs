@@ -17,7 +17,7 @@ mod x86_64;
 /// A kernel implementation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
-    /// AVX-512 BW with BMI2 (x86-64).
+    /// AVX-512 (F, BW, VL, VPOPCNTDQ, VBMI2) with BMI2 (x86-64).
     Avx512,
     /// AVX2 with BMI2 (x86-64).
     Avx2,
@@ -52,6 +52,9 @@ impl Backend {
             Backend::Avx512 => {
                 std::is_x86_feature_detected!("avx512bw")
                     && std::is_x86_feature_detected!("avx512f")
+                    && std::is_x86_feature_detected!("avx512vl")
+                    && std::is_x86_feature_detected!("avx512vpopcntdq")
+                    && std::is_x86_feature_detected!("avx512vbmi2")
                     && std::is_x86_feature_detected!("bmi2")
             }
             #[cfg(not(target_arch = "x86_64"))]
@@ -120,7 +123,7 @@ impl Backend {
             }
             _ => {
                 // SAFETY: the portable classifier uses no CPU features.
-                unsafe { kernel::count_region::<Portable>(text, opts) }
+                unsafe { kernel::count_region::<Portable, 2>(text, opts) }
             }
         }
     }

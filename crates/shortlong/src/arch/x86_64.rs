@@ -11,11 +11,11 @@ use crate::{Counts, Options};
 use std::arch::x86_64::*;
 
 /// # Safety
-/// The CPU must support AVX-512 F and BW, and BMI2.
-#[target_feature(enable = "avx512f,avx512bw,bmi2,popcnt")]
+/// The CPU must support AVX-512 F, BW, VL, VPOPCNTDQ and VBMI2, and BMI2.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vpopcntdq,avx512vbmi2,bmi2,popcnt")]
 pub(super) unsafe fn count_avx512(text: &[u8], opts: &Options) -> Counts {
     // SAFETY: the features are enabled on this function.
-    unsafe { count_region::<Avx512>(text, opts) }
+    unsafe { count_region::<Avx512, 8>(text, opts) }
 }
 
 /// # Safety
@@ -23,14 +23,14 @@ pub(super) unsafe fn count_avx512(text: &[u8], opts: &Options) -> Counts {
 #[target_feature(enable = "avx2,bmi2,popcnt")]
 pub(super) unsafe fn count_avx2(text: &[u8], opts: &Options) -> Counts {
     // SAFETY: the features are enabled on this function.
-    unsafe { count_region::<Avx2>(text, opts) }
+    unsafe { count_region::<Avx2, 4>(text, opts) }
 }
 
 /// # Safety
 /// SSE2 is baseline on x86-64, so this is always sound there.
 pub(super) unsafe fn count_sse2(text: &[u8], opts: &Options) -> Counts {
     // SAFETY: SSE2 is always present on x86-64.
-    unsafe { count_region::<Sse2>(text, opts) }
+    unsafe { count_region::<Sse2, 2>(text, opts) }
 }
 
 /// The whitespace logic, written once for every vector width. The caller
