@@ -242,6 +242,9 @@ impl ShortSet {
 pub(crate) struct IgnorePlan {
     /// Distinct bytes of the mask-matched entries.
     bytes: Vec<u8>,
+    /// The entries are "a" and "the", in that order (the default list,
+    /// matched with constant shifts).
+    default_pair: bool,
     masked: Vec<MaskEntry>,
     /// The rest go through candidates: their distinct first bytes (empty:
     /// none), lengths (bit l, l < 64) and whether some has 64+ bytes.
@@ -271,6 +274,7 @@ impl IgnorePlan {
                 })
                 .collect();
             f.bytes = bytes;
+            f.default_pair = entries.len() == 2 && &*entries[0] == b"a" && &*entries[1] == b"the";
             return f;
         }
         f.first = entries.iter().map(|e| e[0]).collect();
@@ -388,6 +392,18 @@ fn shr_or_zero(x: u64, s: u64) -> u64 {
     }
 }
 
+/// The doubling steps of the default window (N + 1 = 9 = 1 + 1 + 2 + 4 + 1).
+const DEFAULT_STEPS: [u32; 4] = [1, 2, 4, 1];
+
+/// One doubling step of the window: `hi:lo &= (hi:lo) << s`.
+#[inline(always)]
+fn double<const B: usize>(hi: &mut Lanes<B>, lo: &mut Lanes<B>, s: u32) {
+    for j in 0..B {
+        hi[j] &= fshl(hi[j], lo[j], s);
+        lo[j] &= lo[j] << s;
+    }
+}
+
 /// The long-word detector, a batch of blocks at a time.
 ///
 /// Each block's non-space mask is compressed to one bit per code point
@@ -480,10 +496,14 @@ impl<const B: usize> LongWords<B> {
         }
         // r bit p: code points p-N ..= p are all non-space.
         let mut hi = *cp;
-        for &s in &self.steps[..self.nsteps] {
-            for j in 0..B {
-                hi[j] &= fshl(hi[j], lo[j], s);
-                lo[j] &= lo[j] << s;
+        if self.steps[..self.nsteps] == DEFAULT_STEPS {
+            // The default (N = 8), with constant shifts.
+            for s in DEFAULT_STEPS {
+                double(&mut hi, &mut lo, s);
+            }
+        } else {
+            for &s in &self.steps[..self.nsteps] {
+                double(&mut hi, &mut lo, s);
             }
         }
         // Starts of runs of windows; the lane before ends at its bit k - 1.
@@ -561,8 +581,7 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
         ignored_long: [0; B],
         cand_ignored: 0,
         cand_ignored_long: 0,
-        last_l2: 0,
-        last_l3: 0,
+        spill: 0,
         last_ns: 0,
         last_starts: 0,
         last_eq: [0; MASK_BYTES],
@@ -570,12 +589,31 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
     };
     let n = text.len();
     let p = text.as_ptr();
+    // A software pipeline one batch deep: batch t is classified (its masks
+    // stored lane by lane) while batch t - 1 goes through the lane stage,
+    // whose vector loads of those masks would otherwise stall on the stores
+    // just made.
+    let mut bufs = [Classified::<B>::default(); 2];
+    let mut cur = 0;
+    let mut full = false;
     let mut i = 0;
     // Whole batches read straight from the text.
     while i + 64 * (B - 1) + READ <= n {
         // SAFETY: block j reads p + i + 64j .. + READ, within the text by
         // the loop condition; the CPU features are this function's contract.
-        unsafe { k.batch::<C>(std::array::from_fn(|j| p.add(i + 64 * j)), B, i) };
+        unsafe {
+            k.classify::<C>(
+                &mut bufs[cur],
+                std::array::from_fn(|j| p.add(i + 64 * j)),
+                B,
+                i,
+            )
+        };
+        if full {
+            k.lanes(&bufs[cur ^ 1]);
+        }
+        full = true;
+        cur ^= 1;
         i += 64 * B;
     }
     // The rest: blocks with READ bytes left in the text are read in place,
@@ -610,10 +648,47 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
             }
         });
         // SAFETY: every pointer below `m` has READ readable bytes (above).
-        unsafe { k.batch::<C>(ptrs, m, i + 64 * j) };
+        unsafe { k.classify::<C>(&mut bufs[cur], ptrs, m, i + 64 * j) };
+        if full {
+            k.lanes(&bufs[cur ^ 1]);
+        }
+        full = true;
+        cur ^= 1;
         j += m;
     }
+    k.lanes(&bufs[cur ^ 1]);
     k.finish()
+}
+
+/// A batch's blocks, classified: one lane per block.
+#[derive(Clone, Copy)]
+struct Classified<const B: usize> {
+    ws: Lanes<B>,
+    /// Non-space code points, continuation bytes compressed out.
+    cp: Lanes<B>,
+    /// How many code points each block has.
+    k: Lanes<B>,
+    /// Bytes equal to some first byte of the large-list entries.
+    any: Lanes<B>,
+    /// `eq[b]`: bytes equal to the mask-matched entries' byte b.
+    eq: [Lanes<B>; MASK_BYTES],
+    /// Blocks that belong to the text, and where the first one starts.
+    m: usize,
+    base: usize,
+}
+
+impl<const B: usize> Default for Classified<B> {
+    fn default() -> Self {
+        Classified {
+            ws: [u64::MAX; B],
+            cp: [0; B],
+            k: [64; B],
+            any: [0; B],
+            eq: [[0; B]; MASK_BYTES],
+            m: 0,
+            base: 0,
+        }
+    }
 }
 
 /// The kernel's state between batches. (A struct with inlined methods, not
@@ -629,9 +704,9 @@ struct Kernel<'a, const B: usize> {
     ignored_long: Lanes<B>,
     cand_ignored: u64,
     cand_ignored_long: u64,
+    /// Bytes of a multi-byte space that spill into the next block.
+    spill: u64,
     /// The previous batch's last lane, for each mask that is looked behind.
-    last_l2: u64,
-    last_l3: u64,
     last_ns: u64,
     last_starts: u64,
     last_eq: [u64; MASK_BYTES],
@@ -641,98 +716,117 @@ struct Kernel<'a, const B: usize> {
 }
 
 impl<const B: usize> Kernel<'_, B> {
-    /// A batch of `m <= B` blocks: block j at `ptrs[j]`, which is
-    /// `text[base + 64j..]` or a space-padded copy of it. Lanes `m..B` are
-    /// all spaces.
+    /// Classify a batch of `m <= B` blocks into `out`: block j at `ptrs[j]`,
+    /// which is `text[base + 64j..]` or a space-padded copy of it. Lanes
+    /// `m..B` are all spaces.
     ///
     /// # Safety
     /// `ptrs[j]..ptrs[j] + READ` readable for `j < m`; the CPU supports
     /// `C`'s features.
     #[inline(always)]
-    unsafe fn batch<C: Classify>(&mut self, ptrs: [*const u8; B], m: usize, base: usize) {
+    unsafe fn classify<C: Classify>(
+        &mut self,
+        out: &mut Classified<B>,
+        ptrs: [*const u8; B],
+        m: usize,
+        base: usize,
+    ) {
         let plan = self.plan;
         let nbytes = plan.bytes.len();
-        let mut aws = [u64::MAX; B];
-        let (mut l2, mut l3, mut cont, mut any) = ([0u64; B], [0u64; B], [0u64; B], [0u64; B]);
-        let mut eq = [[0u64; B]; MASK_BYTES];
-        let (mut leads, mut conts) = (0u64, 0u64);
+        out.m = m;
+        out.base = base;
+        // Per block, in scalar registers: whitespace (a multi-byte space
+        // may spill into the next block), and the non-space code points with
+        // continuation bytes compressed out (`k` of them).
+        let mut spill = self.spill;
         for j in 0..m {
             // SAFETY: forwarded contract.
             let mk = unsafe { C::classify(ptrs[j]) };
-            aws[j] = mk.ascii_ws;
-            l2[j] = mk.lead2;
-            l3[j] = mk.lead3;
-            cont[j] = mk.cont;
-            leads |= mk.lead2 | mk.lead3;
-            conts |= mk.cont;
+            let mut w = mk.ascii_ws | spill;
+            spill = 0;
+            if mk.lead2 | mk.lead3 != 0 {
+                w |= mk.lead2 | (mk.lead2 << 1) | mk.lead3 | (mk.lead3 << 1) | (mk.lead3 << 2);
+                spill = (mk.lead2 >> 63) | (mk.lead3 >> 63) | (mk.lead3 >> 62);
+            }
+            out.ws[j] = w;
+            let keep = !mk.cont;
+            out.cp[j] = C::compress(!w, keep);
+            out.k[j] = keep.count_ones() as u64;
             if nbytes != 0 {
                 let mut e = [0u64; MASK_BYTES];
                 // SAFETY: forwarded contract; e has MASK_BYTES >= nbytes.
                 unsafe { C::eq_each(ptrs[j], &plan.bytes, &mut e) };
-                for (row, &x) in eq.iter_mut().zip(&e) {
+                for (row, &x) in out.eq.iter_mut().zip(&e) {
                     row[j] = x;
                 }
             }
             if !plan.first.is_empty() {
                 // SAFETY: forwarded contract.
-                any[j] = unsafe { C::eq_any(ptrs[j], &plan.first) };
+                out.any[j] = unsafe { C::eq_any(ptrs[j], &plan.first) };
             }
         }
-
-        // Whitespace: ASCII, plus every byte of the multi-byte spaces, whose
-        // later bytes may spill into the next block.
-        let mut ws = aws;
-        if leads | (self.last_l2 >> 63) | (self.last_l3 >> 62) != 0 {
-            let (a, b, c) = (
-                fshl_lanes(&l2, self.last_l2, 1),
-                fshl_lanes(&l3, self.last_l3, 1),
-                fshl_lanes(&l3, self.last_l3, 2),
-            );
-            for i in 0..B {
-                ws[i] |= l2[i] | a[i] | l3[i] | b[i] | c[i];
+        self.spill = spill;
+        for j in m..B {
+            out.ws[j] = u64::MAX;
+            out.cp[j] = 0;
+            out.k[j] = 64;
+            out.any[j] = 0;
+            for row in &mut out.eq {
+                row[j] = 0;
             }
         }
-        self.last_l2 = l2[B - 1];
-        self.last_l3 = l3[B - 1];
+    }
 
+    /// The lane stage of a classified batch: words, long words, ignored
+    /// words.
+    #[inline(always)]
+    fn lanes(&mut self, c: &Classified<B>) {
+        let plan = self.plan;
+        let nbytes = plan.bytes.len();
+        let (ws, cp, k, any, eq, m, base) = (&c.ws, &c.cp, &c.k, &c.any, &c.eq, c.m, c.base);
         let ns: Lanes<B> = std::array::from_fn(|i| !ws[i]);
         let ns_before = fshl_lanes(&ns, self.last_ns, 1);
         let starts: Lanes<B> = std::array::from_fn(|i| ns[i] & !ns_before[i]);
         add_ones(&mut self.words, &starts);
         self.last_ns = ns[B - 1];
 
-        // Code points: without multi-byte characters, the non-space mask
-        // itself; otherwise continuation bytes are compressed out of it.
-        let keep: Lanes<B> = std::array::from_fn(|j| !cont[j]);
-        let k: Lanes<B> = std::array::from_fn(|j| keep[j].count_ones() as u64);
-        let cp: Lanes<B> = if conts == 0 {
-            ns
-        } else {
-            std::array::from_fn(|j| C::compress(ns[j], keep[j]))
-        };
-        self.long.batch(&cp, &k);
+        self.long.batch(cp, k);
 
         // Small ignore lists: a word equal to an entry of length L ends at a
         // space q with a start at q - L and byte k of the entry at q - L + k.
         // All of it looks behind, so each batch is settled at once.
-        if !plan.masked.is_empty() {
-            let mut eq_before = [[0u64; B]; MASK_BYTES];
-            for b in 0..nbytes.min(MASK_BYTES) {
-                eq_before[b] = behind(&eq[b], self.last_eq[b]);
-                self.last_eq[b] = eq[b][B - 1];
+        if plan.default_pair {
+            // The default list, "the" and "a" (bytes a, e, h, t = 0, 1, 2,
+            // 3), with constant shifts.
+            let at = |b: usize, s: u32| fshl_lanes(&eq[b], self.last_eq[b], s);
+            let (t3, h2, e1, a1) = (at(3, 3), at(2, 2), at(1, 1), at(0, 1));
+            let (s3, s1) = (
+                fshl_lanes(&starts, self.last_starts, 3),
+                fshl_lanes(&starts, self.last_starts, 1),
+            );
+            let the: Lanes<B> = std::array::from_fn(|i| ws[i] & s3[i] & t3[i] & h2[i] & e1[i]);
+            let a: Lanes<B> = std::array::from_fn(|i| ws[i] & s1[i] & a1[i]);
+            add_ones(&mut self.ignored, &the);
+            add_ones(&mut self.ignored, &a);
+            for (e, hit) in plan.masked.iter().zip([&a, &the]) {
+                if e.long {
+                    add_ones(&mut self.ignored_long, hit);
+                }
             }
-            let starts_before = behind(&starts, self.last_starts);
+        } else {
             for e in &plan.masked {
                 let len = e.idx.len() as u32;
-                let mut hit: Lanes<B> =
-                    std::array::from_fn(|i| ws[i] & fshl(starts[i], starts_before[i], len));
+                let mut hit = fshl_lanes(&starts, self.last_starts, len);
+                for i in 0..B {
+                    hit[i] &= ws[i];
+                }
                 for (k, &b) in e.idx.iter().enumerate() {
                     // `& (MASK_BYTES - 1)`: in range by construction, and
                     // this lets the compiler drop the bounds check.
                     let b = b & (MASK_BYTES - 1);
-                    let s = len - k as u32;
+                    let x = fshl_lanes(&eq[b], self.last_eq[b], len - k as u32);
                     for i in 0..B {
-                        hit[i] &= fshl(eq[b][i], eq_before[b][i], s);
+                        hit[i] &= x[i];
                     }
                 }
                 add_ones(&mut self.ignored, &hit);
@@ -740,8 +834,11 @@ impl<const B: usize> Kernel<'_, B> {
                     add_ones(&mut self.ignored_long, &hit);
                 }
             }
-            self.last_starts = starts[B - 1];
         }
+        for b in 0..nbytes.min(MASK_BYTES) {
+            self.last_eq[b] = eq[b][B - 1];
+        }
+        self.last_starts = starts[B - 1];
 
         // Large lists: candidates, each looked up. A word's length needs the
         // whitespace of the block after its start's.
