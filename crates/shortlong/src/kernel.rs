@@ -275,6 +275,7 @@ impl IgnorePlan {
                 .collect();
             f.bytes = bytes;
             f.default_pair = entries.len() == 2 && &*entries[0] == b"a" && &*entries[1] == b"the";
+            debug_assert!(!f.default_pair || f.bytes == b"aeht");
             return f;
         }
         f.first = entries.iter().map(|e| e[0]).collect();
@@ -352,7 +353,7 @@ fn add_ones<const B: usize>(acc: &mut Lanes<B>, v: &Lanes<B>) {
 }
 
 /// Lanes of look-behind kept from earlier batches: a block has at least 16
-/// code points (a character has at most 4 bytes), so 4 blocks cover the 63
+/// code points (a character has at most 4 bytes), so 4 blocks cover the 64
 /// code points a window can look back.
 const HISTORY: usize = 4;
 
@@ -411,13 +412,13 @@ fn double<const B: usize>(hi: &mut Lanes<B>, lo: &mut Lanes<B>, s: u32) {
 /// points in its low bits. A word has more than N code points iff a window
 /// of N + 1 one-bits ends inside it, so long words are the starts of runs of
 /// such windows. The window is built by doubling (`r &= r << s`), each lane
-/// looking behind into the code points of the lanes before it (at most 63 are
-/// needed, so at most 4 lanes). Windows wider than 64 bits do not fit that
+/// looking behind into the code points of the lanes before it (N + 1 <= 64
+/// are needed, so at most 4 lanes). Windows wider than 64 bits do not fit that
 /// look-behind and are found by run lengths instead.
 struct LongWords<const B: usize> {
     steps: [u32; 6],
     nsteps: usize,
-    /// Lanes of look-behind the window needs: ceil(N / 16).
+    /// Lanes of look-behind the window needs: ceil((N + 1) / 16).
     depth: usize,
     /// `Some(N + 1)` when N + 1 > 64: run lengths (`run`: non-space code
     /// points so far in the current word).
@@ -426,7 +427,6 @@ struct LongWords<const B: usize> {
     /// Code points of earlier lanes, top-aligned, and how many each has.
     hist_top: [u64; HISTORY],
     hist_k: [u64; HISTORY],
-    last_r: u64,
     long: Lanes<B>,
     long_runs: u64,
 }
@@ -443,7 +443,6 @@ impl<const B: usize> LongWords<B> {
             hist_top: [0; HISTORY],
             // Before the text: blocks of spaces, one code point per byte.
             hist_k: [64; HISTORY],
-            last_r: 0,
             long: [0; B],
             long_runs: 0,
         };
@@ -459,7 +458,7 @@ impl<const B: usize> LongWords<B> {
             s.nsteps += 1;
             covered += step;
         }
-        s.depth = (longer_than as usize).div_ceil(16).clamp(1, HISTORY);
+        s.depth = (longer_than as usize + 1).div_ceil(16).clamp(1, HISTORY);
         s
     }
 
@@ -506,14 +505,11 @@ impl<const B: usize> LongWords<B> {
                 double(&mut hi, &mut lo, s);
             }
         }
-        // Starts of runs of windows; the lane before ends at its bit k - 1.
-        let r_before = behind_by(&hi, &[self.last_r; HISTORY], 1);
-        let k_before = behind_by(k, &self.hist_k, 1);
-        let starts: Lanes<B> = std::array::from_fn(|j| {
-            hi[j] & !((hi[j] << 1) | ((r_before[j] >> (k_before[j] - 1)) & 1))
-        });
+        // Starts of runs of windows. `lo` went through the same steps, so its
+        // bit 63 tells whether a window ends at the code point just before
+        // the lane (the look-behind holds at least N + 1 code points).
+        let starts: Lanes<B> = std::array::from_fn(|j| hi[j] & !((hi[j] << 1) | (lo[j] >> 63)));
         add_ones(&mut self.long, &starts);
-        self.last_r = hi[B - 1];
         self.hist_top = history(&top, &self.hist_top);
         self.hist_k = history(k, &self.hist_k);
     }
@@ -752,11 +748,19 @@ impl<const B: usize> Kernel<'_, B> {
             let keep = !mk.cont;
             out.cp[j] = C::compress(!w, keep);
             out.k[j] = keep.count_ones() as u64;
-            if nbytes != 0 {
+            if plan.default_pair {
+                // Constant bytes: their broadcasts stay in registers.
+                let mut e = [0u64; MASK_BYTES];
+                // SAFETY: forwarded contract; e has MASK_BYTES >= 4.
+                unsafe { C::eq_each(ptrs[j], b"aeht", &mut e) };
+                for (row, &x) in out.eq.iter_mut().zip(&e).take(4) {
+                    row[j] = x;
+                }
+            } else if nbytes != 0 {
                 let mut e = [0u64; MASK_BYTES];
                 // SAFETY: forwarded contract; e has MASK_BYTES >= nbytes.
                 unsafe { C::eq_each(ptrs[j], &plan.bytes, &mut e) };
-                for (row, &x) in out.eq.iter_mut().zip(&e) {
+                for (row, &x) in out.eq.iter_mut().zip(&e).take(nbytes) {
                     row[j] = x;
                 }
             }
@@ -782,7 +786,6 @@ impl<const B: usize> Kernel<'_, B> {
     #[inline(always)]
     fn lanes(&mut self, c: &Classified<B>) {
         let plan = self.plan;
-        let nbytes = plan.bytes.len();
         let (ws, cp, k, any, eq, m, base) = (&c.ws, &c.cp, &c.k, &c.any, &c.eq, c.m, c.base);
         let ns: Lanes<B> = std::array::from_fn(|i| !ws[i]);
         let ns_before = fshl_lanes(&ns, self.last_ns, 1);
@@ -835,8 +838,8 @@ impl<const B: usize> Kernel<'_, B> {
                 }
             }
         }
-        for b in 0..nbytes.min(MASK_BYTES) {
-            self.last_eq[b] = eq[b][B - 1];
+        for (last, row) in self.last_eq.iter_mut().zip(eq) {
+            *last = row[B - 1];
         }
         self.last_starts = starts[B - 1];
 
