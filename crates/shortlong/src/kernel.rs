@@ -2,22 +2,29 @@
 //!
 //! Owns counting a *region*: valid (generalised) UTF-8 that starts and ends
 //! at word boundaries. A backend supplies only [`Classify`], which turns 64
-//! bytes into bitmasks; everything else is plain `u64` arithmetic here:
+//! bytes into bitmasks; everything else is plain `u64` arithmetic here, on
+//! batches of `B` blocks (one lane per block; the lane loops become vector
+//! instructions where the backend's features allow):
 //!
 //! - whitespace: ASCII spaces, plus every byte of the 2- and 3-byte spaces
-//!   (found by their lead byte and the bytes after it);
+//!   (found by their lead byte and the bytes after it; the later bytes may
+//!   spill into the next block);
 //! - words = starts of non-space runs: `ns & !(ns << 1 | carry)`;
 //! - long words: code points are counted by compressing continuation bytes
 //!   out of the non-space mask (`pext`), so each bit is one code point; a
 //!   word has more than N code points iff a window of N+1 one-bits ends
-//!   inside it, so long words are the starts of runs of such windows;
+//!   inside it, so long words are the starts of runs of such windows. Each
+//!   lane looks behind into the code points of the lanes before it;
 //! - ignored words: a small ignore list ("the", "a") is matched exactly with
-//!   masks: `starts & eq(b0) & eq(b1) >> 1 & ... & ws >> len`. The shifts
-//!   reach into the next block, so each block's matches are settled one
-//!   block later (a one-block pipeline). A large list goes through
-//!   candidates (word starts whose first byte begins some entry and whose
-//!   exact length, known from the masks, is some entry's), each compared
-//!   exactly. Ignored words that are also long are taken back out.
+//!   masks anchored at the space after the word:
+//!   `ws & starts << len & eq(b0) << len & ... & eq(b_last) << 1`. It only
+//!   looks behind, so each batch is settled at once. A large list goes
+//!   through candidates (word starts whose first byte begins some entry),
+//!   each looked up exactly. Ignored words that are also long are taken
+//!   back out.
+//!
+//! Batches run as a software pipeline one deep: batch t is classified (its
+//! masks stored lane by lane) while batch t - 1 goes through the lane stage.
 //!
 //! The kernel must not decode, validate or allocate; callers do that.
 

@@ -10,12 +10,22 @@ use crate::kernel::{count_region, Classify, Masks, TAIL};
 use crate::{Counts, Options};
 use std::arch::x86_64::*;
 
+/// Texts shorter than this (a row of a column, typically) go through batches
+/// of one block: a wide batch costs the same for one block as for eight.
+const SMALL: usize = 256;
+
 /// # Safety
 /// The CPU must support AVX-512 F, BW, VL, VPOPCNTDQ and VBMI2, and BMI2.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vpopcntdq,avx512vbmi2,bmi2,popcnt")]
 pub(super) unsafe fn count_avx512(text: &[u8], opts: &Options) -> Counts {
     // SAFETY: the features are enabled on this function.
-    unsafe { count_region::<Avx512, 8>(text, opts) }
+    unsafe {
+        if text.len() < SMALL {
+            count_region::<Avx512, 1>(text, opts)
+        } else {
+            count_region::<Avx512, 8>(text, opts)
+        }
+    }
 }
 
 /// # Safety
@@ -23,7 +33,13 @@ pub(super) unsafe fn count_avx512(text: &[u8], opts: &Options) -> Counts {
 #[target_feature(enable = "avx2,bmi2,popcnt")]
 pub(super) unsafe fn count_avx2(text: &[u8], opts: &Options) -> Counts {
     // SAFETY: the features are enabled on this function.
-    unsafe { count_region::<Avx2, 4>(text, opts) }
+    unsafe {
+        if text.len() < SMALL {
+            count_region::<Avx2, 1>(text, opts)
+        } else {
+            count_region::<Avx2, 4>(text, opts)
+        }
+    }
 }
 
 /// # Safety
