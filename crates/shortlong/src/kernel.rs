@@ -34,6 +34,10 @@ use crate::{Counts, Options};
 /// Bytes a classifier reads past the start of a block.
 pub(crate) const READ: usize = 66;
 
+/// Bytes a classifier reads before the start of a block (the default
+/// ignore list looks back from a word's end to its start).
+pub(crate) const BEHIND: usize = 3;
+
 /// Masks of one 64-byte block (bit i = byte i).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Masks {
@@ -53,9 +57,27 @@ pub(crate) trait Classify {
     /// Classify the 64 bytes at `p`.
     ///
     /// # Safety
-    /// `p..p + READ` must be readable, and the CPU must support the
-    /// backend's features.
+    /// `p - BEHIND..p + READ` must be readable, and the CPU must support the
+    /// backend's features. (Every method has this contract.)
     unsafe fn classify(p: *const u8) -> Masks;
+
+    /// The default ignore list, "the" and "a": bit i of the first mask set
+    /// when bytes i-3, i-2, i-1 are "the", of the second when byte i-1 is
+    /// "a" (i is where the space after such a word would be).
+    ///
+    /// # Safety
+    /// As for [`Classify::classify`].
+    #[inline(always)]
+    unsafe fn the_a(p: *const u8) -> (u64, u64) {
+        // SAFETY: p - 3 .. p + READ - 1 is within the contract's range.
+        unsafe {
+            let e1 = p.sub(1);
+            let the = Self::eq_any(p.sub(3), b"t")
+                & Self::eq_any(p.sub(2), b"h")
+                & Self::eq_any(e1, b"e");
+            (the, Self::eq_any(e1, b"a"))
+        }
+    }
 
     /// Bit i set when byte i of the block at `p` equals one of `bytes`.
     ///
@@ -599,15 +621,32 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
     let mut bufs = [Classified::<B>::default(); 2];
     let mut cur = 0;
     let mut full = false;
+    // The text's first block is read from a copy with spaces before it, so
+    // that the classifier's look-behind stays in bounds.
+    let mut head = [b' '; BEHIND + READ];
+    if n >= READ {
+        head[BEHIND..].copy_from_slice(&text[..READ]);
+    }
+    let head = head.as_ptr();
+    // SAFETY (of every use): `at(pos)` is called with pos + READ <= n, and
+    // reads from pos - BEHIND: the text, or `head` for pos == 0.
+    let at = |pos: usize| -> *const u8 {
+        if pos == 0 {
+            head.wrapping_add(BEHIND)
+        } else {
+            p.wrapping_add(pos)
+        }
+    };
     let mut i = 0;
     // Whole batches read straight from the text.
     while i + 64 * (B - 1) + READ <= n {
-        // SAFETY: block j reads p + i + 64j .. + READ, within the text by
-        // the loop condition; the CPU features are this function's contract.
+        // SAFETY: block j reads at(i + 64j) - BEHIND .. + READ, within the
+        // text (or `head`) by the loop condition and i + 64j >= 64 for j > 0;
+        // the CPU features are this function's contract.
         unsafe {
             k.classify::<C>(
                 &mut bufs[cur],
-                std::array::from_fn(|j| p.add(i + 64 * j)),
+                std::array::from_fn(|j| at(i + 64 * j)),
                 B,
                 i,
             )
@@ -630,10 +669,15 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
     };
     let t = i + 64 * direct;
     let rest = &text[t..];
-    let mut buf = [b' '; TAIL];
+    // The tail's copy: the BEHIND bytes before it, the rest, spaces.
+    let mut buf = [b' '; BEHIND + TAIL];
+    let behind = t.min(BEHIND);
+    buf[BEHIND - behind..BEHIND].copy_from_slice(&text[t - behind..t]);
+    let (_, tail) = buf.split_at_mut(BEHIND);
+    let tail: &mut [u8; TAIL] = tail.try_into().unwrap();
     // SAFETY: rest.len() < READ by the choice of `direct`; the CPU features
     // are this function's contract.
-    unsafe { C::fill_tail(&mut buf, rest) };
+    unsafe { C::fill_tail(tail, rest) };
     let blocks = direct + rest.len() / 64 + 1;
     let mut j = 0;
     while j < blocks {
@@ -641,13 +685,13 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
         let ptrs = std::array::from_fn(|l| {
             let b = j + l;
             if b < direct {
-                // SAFETY: b < direct, so i + 64b + READ <= n: in the text.
-                unsafe { p.add(i + 64 * b) }
+                // b < direct, so i + 64b + READ <= n: in the text.
+                at(i + 64 * b)
             } else {
-                // SAFETY: b - direct <= rest.len() / 64 <= 1, so the block
-                // at 64(b - direct) has READ bytes within the TAIL buffer.
-                // Lanes past `m` are not read.
-                unsafe { buf.as_ptr().add(64 * (b - direct).min(1)) }
+                // b - direct <= rest.len() / 64 <= 1, so the block at
+                // BEHIND + 64(b - direct) has BEHIND bytes before it and
+                // READ after it in `buf`. Lanes past `m` are not read.
+                buf.as_ptr().wrapping_add(BEHIND + 64 * (b - direct).min(1))
             }
         });
         // SAFETY: every pointer below `m` has READ readable bytes (above).
@@ -756,13 +800,10 @@ impl<const B: usize> Kernel<'_, B> {
             out.cp[j] = C::compress(!w, keep);
             out.k[j] = keep.count_ones() as u64;
             if plan.default_pair {
-                // Constant bytes: their broadcasts stay in registers.
-                let mut e = [0u64; MASK_BYTES];
-                // SAFETY: forwarded contract; e has MASK_BYTES >= 4.
-                unsafe { C::eq_each(ptrs[j], b"aeht", &mut e) };
-                for (row, &x) in out.eq.iter_mut().zip(&e).take(4) {
-                    row[j] = x;
-                }
+                // SAFETY: forwarded contract.
+                let (the, a) = unsafe { C::the_a(ptrs[j]) };
+                out.eq[0][j] = the;
+                out.eq[1][j] = a;
             } else if nbytes != 0 {
                 let mut e = [0u64; MASK_BYTES];
                 // SAFETY: forwarded contract; e has MASK_BYTES >= nbytes.
@@ -795,7 +836,8 @@ impl<const B: usize> Kernel<'_, B> {
         let plan = self.plan;
         let (ws, cp, k, any, eq, m, base) = (&c.ws, &c.cp, &c.k, &c.any, &c.eq, c.m, c.base);
         let ns: Lanes<B> = std::array::from_fn(|i| !ws[i]);
-        let ns_before = fshl_lanes(&ns, self.last_ns, 1);
+        let last_ns = self.last_ns;
+        let ns_before = fshl_lanes(&ns, last_ns, 1);
         let starts: Lanes<B> = std::array::from_fn(|i| ns[i] & !ns_before[i]);
         add_ones(&mut self.words, &starts);
         self.last_ns = ns[B - 1];
@@ -806,16 +848,13 @@ impl<const B: usize> Kernel<'_, B> {
         // space q with a start at q - L and byte k of the entry at q - L + k.
         // All of it looks behind, so each batch is settled at once.
         if plan.default_pair {
-            // The default list, "the" and "a" (bytes a, e, h, t = 0, 1, 2,
-            // 3), with constant shifts.
-            let at = |b: usize, s: u32| fshl_lanes(&eq[b], self.last_eq[b], s);
-            let (t3, h2, e1, a1) = (at(3, 3), at(2, 2), at(1, 1), at(0, 1));
-            let (s3, s1) = (
-                fshl_lanes(&starts, self.last_starts, 3),
-                fshl_lanes(&starts, self.last_starts, 1),
-            );
-            let the: Lanes<B> = std::array::from_fn(|i| ws[i] & s3[i] & t3[i] & h2[i] & e1[i]);
-            let a: Lanes<B> = std::array::from_fn(|i| ws[i] & s1[i] & a1[i]);
+            // The default list: eq[0] and eq[1] mark the ends of "the" and
+            // "a" (see `Classify::the_a`); the word must also start after a
+            // space (or the start of the text).
+            let ws_before = !last_ns;
+            let (w4, w2) = (fshl_lanes(ws, ws_before, 4), fshl_lanes(ws, ws_before, 2));
+            let the: Lanes<B> = std::array::from_fn(|i| ws[i] & eq[0][i] & w4[i]);
+            let a: Lanes<B> = std::array::from_fn(|i| ws[i] & eq[1][i] & w2[i]);
             add_ones(&mut self.ignored, &the);
             add_ones(&mut self.ignored, &a);
             for (e, hit) in plan.masked.iter().zip([&a, &the]) {
