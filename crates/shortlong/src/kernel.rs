@@ -58,7 +58,8 @@ pub(crate) trait Classify {
     ///
     /// # Safety
     /// `p - BEHIND..p + READ` must be readable, and the CPU must support the
-    /// backend's features. (Every method has this contract.)
+    /// backend's features. (Every method has this contract, except that only
+    /// [`Classify::the_a`] reads before `p`.)
     unsafe fn classify(p: *const u8) -> Masks;
 
     /// The default ignore list, "the" and "a": bit i of the first mask set
@@ -76,6 +77,24 @@ pub(crate) trait Classify {
                 & Self::eq_any(p.sub(2), b"h")
                 & Self::eq_any(e1, b"e");
             (the, Self::eq_any(e1, b"a"))
+        }
+    }
+
+    /// [`Classify::the_a`] for the first block of a text, whose look-behind
+    /// is not readable: the start of the text is a space, so the masks are
+    /// the block's own, shifted.
+    ///
+    /// # Safety
+    /// `p..p + READ` must be readable; the CPU must support the backend's
+    /// features.
+    #[inline(always)]
+    unsafe fn the_a_first(p: *const u8) -> (u64, u64) {
+        // SAFETY: forwarded contract.
+        unsafe {
+            let the = (Self::eq_any(p, b"t") << 3)
+                & (Self::eq_any(p, b"h") << 2)
+                & (Self::eq_any(p, b"e") << 1);
+            (the, Self::eq_any(p, b"a") << 1)
         }
     }
 
@@ -621,32 +640,17 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
     let mut bufs = [Classified::<B>::default(); 2];
     let mut cur = 0;
     let mut full = false;
-    // The text's first block is read from a copy with spaces before it, so
-    // that the classifier's look-behind stays in bounds.
-    let mut head = [b' '; BEHIND + READ];
-    if n >= READ {
-        head[BEHIND..].copy_from_slice(&text[..READ]);
-    }
-    let head = head.as_ptr();
-    // SAFETY (of every use): `at(pos)` is called with pos + READ <= n, and
-    // reads from pos - BEHIND: the text, or `head` for pos == 0.
-    let at = |pos: usize| -> *const u8 {
-        if pos == 0 {
-            head.wrapping_add(BEHIND)
-        } else {
-            p.wrapping_add(pos)
-        }
-    };
     let mut i = 0;
     // Whole batches read straight from the text.
     while i + 64 * (B - 1) + READ <= n {
-        // SAFETY: block j reads at(i + 64j) - BEHIND .. + READ, within the
-        // text (or `head`) by the loop condition and i + 64j >= 64 for j > 0;
-        // the CPU features are this function's contract.
+        // SAFETY: block j reads p + i + 64j + READ, within the text by the
+        // loop condition, and BEHIND bytes before it unless it is the text's
+        // first block (which `classify` reads without look-behind); the CPU
+        // features are this function's contract.
         unsafe {
             k.classify::<C>(
                 &mut bufs[cur],
-                std::array::from_fn(|j| at(i + 64 * j)),
+                std::array::from_fn(|j| p.wrapping_add(i + 64 * j)),
                 B,
                 i,
             )
@@ -671,8 +675,11 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
     let rest = &text[t..];
     // The tail's copy: the BEHIND bytes before it, the rest, spaces.
     let mut buf = [b' '; BEHIND + TAIL];
-    let behind = t.min(BEHIND);
-    buf[BEHIND - behind..BEHIND].copy_from_slice(&text[t - behind..t]);
+    // (Byte by byte: a copy of a variable length would be a `memcpy` call,
+    // and a row of a column is nothing but a tail.)
+    for b in 1..=t.min(BEHIND) {
+        buf[BEHIND - b] = text[t - b];
+    }
     let (_, tail) = buf.split_at_mut(BEHIND);
     let tail: &mut [u8; TAIL] = tail.try_into().unwrap();
     // SAFETY: rest.len() < READ by the choice of `direct`; the CPU features
@@ -686,7 +693,7 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
             let b = j + l;
             if b < direct {
                 // b < direct, so i + 64b + READ <= n: in the text.
-                at(i + 64 * b)
+                p.wrapping_add(i + 64 * b)
             } else {
                 // b - direct <= rest.len() / 64 <= 1, so the block at
                 // BEHIND + 64(b - direct) has BEHIND bytes before it and
@@ -800,8 +807,15 @@ impl<const B: usize> Kernel<'_, B> {
             out.cp[j] = C::compress(!w, keep);
             out.k[j] = keep.count_ones() as u64;
             if plan.default_pair {
-                // SAFETY: forwarded contract.
-                let (the, a) = unsafe { C::the_a(ptrs[j]) };
+                // SAFETY: forwarded contract; the text's first block has
+                // nothing before it to read.
+                let (the, a) = unsafe {
+                    if base + 64 * j == 0 {
+                        C::the_a_first(ptrs[j])
+                    } else {
+                        C::the_a(ptrs[j])
+                    }
+                };
                 out.eq[0][j] = the;
                 out.eq[1][j] = a;
             } else if nbytes != 0 {
