@@ -51,26 +51,35 @@ pub(super) unsafe fn count_sse2(text: &[u8], opts: &Options) -> Counts {
 
 /// The whitespace logic, written once for every vector width. The caller
 /// names its own macros: `load!(ptr)`, `eq!(v, byte)`, `le!(v, byte)`
-/// (unsigned <=), `sub!(v, byte)` (wrapping) and `cont!(v)` (80..BF), each
-/// giving a lane mask (or a vector, for `load` and `sub`). Returns
+/// (unsigned <=), `sub!(v, byte)` (wrapping), `cont!(v)` (80..BF),
+/// `min!(a, b)` (unsigned), `adds!(a, b)` (unsigned, saturated) and
+/// `xor!(v, byte)`, each giving a lane mask (`eq`, `le`, `cont`) or a vector. Returns
 /// `(ascii_ws, lead2, lead3, cont)`; see [`Masks`].
 macro_rules! classify_lanes {
-    ($p:expr, $load:ident, $eq:ident, $le:ident, $sub:ident, $cont:ident) => {{
+    ($p:expr, $load:ident, $eq:ident, $le:ident, $sub:ident, $cont:ident, $min:ident, $adds:ident, $xor:ident) => {{
         let p = $p;
         let v0 = $load!(p);
-        // 09..0D: (x - 09) <= 4; 1C..20: (x - 1C) <= 4.
-        let ascii_ws = $le!($sub!(v0, 0x09), 4) | $le!($sub!(v0, 0x1C), 4);
+        // 09..0D: (x - 09) <= 4; 1C..20: (x - 1C) <= 4; one compare of the
+        // smaller of the two (mask-producing instructions are the costly
+        // ones).
+        let ascii_ws = $le!($min!($sub!(v0, 0x09), $sub!(v0, 0x1C)), 4);
         let cont = $cont!(v0);
-        let (c2, e1, e2, e3) = (
-            $eq!(v0, 0xC2),
-            $eq!(v0, 0xE1),
-            $eq!(v0, 0xE2),
-            $eq!(v0, 0xE3),
-        );
+        // Possible lead bytes of multi-byte spaces: E1..E3 ((x - E1) <= 2)
+        // or C2 (x ^ C2 == 0; times 4, saturated, so that every other byte
+        // is above 2).
+        let c2x = $xor!(v0, 0xC2);
+        let c2x = $adds!(c2x, c2x);
+        let c2x = $adds!(c2x, c2x);
         let (mut lead2, mut lead3) = (0, 0);
         // Multi-byte spaces start only with C2, E1, E2 or E3: most blocks
         // of most scripts skip the rest.
-        if c2 | e1 | e2 | e3 != 0 {
+        if $le!($min!($sub!(v0, 0xE1), c2x), 2) != 0 {
+            let (c2, e1, e2, e3) = (
+                $eq!(v0, 0xC2),
+                $eq!(v0, 0xE1),
+                $eq!(v0, 0xE2),
+                $eq!(v0, 0xE3),
+            );
             let v1 = $load!(p.add(1));
             let v2 = $load!(p.add(2));
             lead2 = c2 & ($eq!(v1, 0x85) | $eq!(v1, 0xA0));
@@ -285,13 +294,74 @@ unsafe fn avx2_half(p: *const u8) -> (u32, u32, u32, u32) {
             mask!(_mm256_cmpgt_epi8(splat!(0xC0), $v))
         };
     }
+    macro_rules! min {
+        ($a:expr, $b:expr) => {
+            _mm256_min_epu8($a, $b)
+        };
+    }
+    macro_rules! adds {
+        ($a:expr, $b:expr) => {
+            _mm256_adds_epu8($a, $b)
+        };
+    }
+    macro_rules! xor {
+        ($v:expr, $b:expr) => {
+            _mm256_xor_si256($v, splat!($b))
+        };
+    }
     // SAFETY: forwarded contract.
-    unsafe { classify_lanes!(p, load, eq, le, sub, cont) }
+    unsafe { classify_lanes!(p, load, eq, le, sub, cont, min, adds, xor) }
 }
 
 struct Avx2;
 
+/// `(x ^ 't') | (y ^ 'h') | (z ^ 'e')` of the 32 bytes at `p - 3`, `p - 2`
+/// and `p - 1`, zero where "the" ends just before the byte at `p`.
+///
+/// # Safety
+/// `p - 3..p + 31` readable; AVX2 enabled.
+#[inline(always)]
+unsafe fn avx2_the(p: *const u8) -> (__m256i, __m256i) {
+    // SAFETY: forwarded contract.
+    unsafe {
+        let v3 = _mm256_loadu_si256(p.sub(3).cast());
+        let v2 = _mm256_loadu_si256(p.sub(2).cast());
+        let v1 = _mm256_loadu_si256(p.sub(1).cast());
+        let x = _mm256_or_si256(
+            _mm256_or_si256(
+                _mm256_xor_si256(v3, _mm256_set1_epi8(b't' as i8)),
+                _mm256_xor_si256(v2, _mm256_set1_epi8(b'h' as i8)),
+            ),
+            _mm256_xor_si256(v1, _mm256_set1_epi8(b'e' as i8)),
+        );
+        (x, v1)
+    }
+}
+
 impl Classify for Avx2 {
+    /// "the" with one movemask per 32 bytes, as for AVX-512.
+    #[inline(always)]
+    unsafe fn the_a(p: *const u8) -> (u64, u64) {
+        // SAFETY: p - 3 .. p + 63 is readable (the contract's BEHIND = 3);
+        // AVX2 is enabled in count_avx2, the only caller.
+        unsafe {
+            let zero = _mm256_setzero_si256();
+            let a = _mm256_set1_epi8(b'a' as i8);
+            let (x0, v0) = avx2_the(p);
+            let (x1, v1) = avx2_the(p.add(32));
+            // (A macro, not a closure: see `splat!`.)
+            macro_rules! mask {
+                ($v:expr) => {
+                    _mm256_movemask_epi8($v) as u32 as u64
+                };
+            }
+            (
+                mask!(_mm256_cmpeq_epi8(x0, zero)) | mask!(_mm256_cmpeq_epi8(x1, zero)) << 32,
+                mask!(_mm256_cmpeq_epi8(v0, a)) | mask!(_mm256_cmpeq_epi8(v1, a)) << 32,
+            )
+        }
+    }
+
     #[inline(always)]
     unsafe fn classify(p: *const u8) -> Masks {
         // SAFETY: p..p+66 readable covers both halves' p..p+34 reads.
@@ -387,8 +457,23 @@ unsafe fn sse2_quarter(p: *const u8) -> (u64, u64, u64, u64) {
             mask!(_mm_cmpgt_epi8(splat!(0xC0), $v))
         };
     }
+    macro_rules! min {
+        ($a:expr, $b:expr) => {
+            _mm_min_epu8($a, $b)
+        };
+    }
+    macro_rules! adds {
+        ($a:expr, $b:expr) => {
+            _mm_adds_epu8($a, $b)
+        };
+    }
+    macro_rules! xor {
+        ($v:expr, $b:expr) => {
+            _mm_xor_si128($v, splat!($b))
+        };
+    }
     // SAFETY: forwarded contract; SSE2 is baseline.
-    unsafe { classify_lanes!(p, load, eq, le, sub, cont) }
+    unsafe { classify_lanes!(p, load, eq, le, sub, cont, min, adds, xor) }
 }
 
 struct Sse2;
