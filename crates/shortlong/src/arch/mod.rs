@@ -17,7 +17,7 @@ mod x86_64;
 /// A kernel implementation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
-    /// AVX-512 (F, BW, VL, VPOPCNTDQ, VBMI2) with BMI2 (x86-64).
+    /// AVX-512 (F, BW, VL, VPOPCNTDQ, VBMI, VBMI2) with BMI2 (x86-64).
     Avx512,
     /// AVX2 with BMI2 (x86-64).
     Avx2,
@@ -54,6 +54,7 @@ impl Backend {
                     && std::is_x86_feature_detected!("avx512f")
                     && std::is_x86_feature_detected!("avx512vl")
                     && std::is_x86_feature_detected!("avx512vpopcntdq")
+                    && std::is_x86_feature_detected!("avx512vbmi")
                     && std::is_x86_feature_detected!("avx512vbmi2")
                     && std::is_x86_feature_detected!("bmi2")
             }
