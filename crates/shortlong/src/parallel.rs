@@ -50,9 +50,11 @@ pub(crate) fn run_workers(workers: usize, work: impl Fn() + Sync) {
     }
 }
 
-/// One per core.
+/// One per core, found once: `available_parallelism` reads the cgroup
+/// files on Linux, which costs tens of microseconds per call.
 pub(crate) fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Texts shorter than this are counted on one thread: below it, handing
