@@ -111,6 +111,10 @@ enum SlStatus
    point outside their buffers, or decrease).
    */
   SL_STATUS_BAD_LAYOUT = 11,
+  /*
+   A 4-byte code unit is above U+10FFFF (`sl_count_units`).
+   */
+  SL_STATUS_NOT_A_CODE_POINT = 12,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -336,6 +340,41 @@ SlStatus sl_short_long(const struct SlOptions *options,
  As for `sl_short_long`. Thread-safe.
  */
 double sl_short_long_or_nan(const struct SlOptions *options, const uint8_t *text, size_t len);
+
+/*
+ Count the words of a text given as code units, as CPython stores a
+ `str`: `width` bytes per code point (1: Latin-1; 2: UCS-2; 4: UCS-4;
+ native-endian; lone surrogates allowed). The result is that of `sl_count`
+ on the text's UTF-8 (with surrogates as 3-byte sequences), without that
+ copy: the units are transcoded a cache-sized chunk at a time. The options'
+ `errors` setting does not apply (code units cannot be malformed).
+
+ - `units`, `len`: `len` bytes (not units); `(NULL, 0)` is empty.
+ - `SL_STATUS_BAD_LAYOUT` when `width` is not 1, 2 or 4 or `len` is not a
+   multiple of it; `SL_STATUS_NOT_A_CODE_POINT` for a 4-byte unit above
+   U+10FFFF.
+
+ # Safety
+ `options` NULL or live; `units` NULL or `len` readable bytes; `out`
+ writable. Nothing is retained. Thread-safe.
+ */
+SlStatus sl_count_units(const struct SlOptions *options,
+                        const uint8_t *units,
+                        size_t len,
+                        size_t width,
+                        struct SlCounts *out);
+
+/*
+ `sl_count_units` as the fraction `sl_short_long_or_nan` gives: NaN for
+ any status other than OK (no words remain, or bad arguments).
+
+ # Safety
+ As for `sl_count_units`.
+ */
+double sl_short_long_units_or_nan(const struct SlOptions *options,
+                                  const uint8_t *units,
+                                  size_t len,
+                                  size_t width);
 
 /*
  `sl_count` in the fewest arguments: threads 0 (one per core for a large

@@ -21,7 +21,7 @@
 #![allow(non_camel_case_types)]
 
 use shortlong::batch::{self, LayoutError, Rows, Validity};
-use shortlong::{Counter, Counts, Errors, Options, OptionsError, Utf8Error};
+use shortlong::{Counter, Counts, Errors, Options, OptionsError, UnitWidth, UnitsError, Utf8Error};
 use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -54,6 +54,8 @@ pub enum SlStatus {
     /// A column's offsets, views or validity bitmap are inconsistent (they
     /// point outside their buffers, or decrease).
     BadLayout = 11,
+    /// A 4-byte code unit is above U+10FFFF (`sl_count_units`).
+    NotACodePoint = 12,
 }
 
 /// Invalid sequences are an error (`SL_STATUS_INVALID_UTF8`).
@@ -259,6 +261,7 @@ pub extern "C" fn sl_status_message(status: u32) -> *const c_char {
         9 => c"a length is larger than PTRDIFF_MAX",
         10 => c"internal error: a panic was caught at the C boundary (please report it)",
         11 => c"the column's offsets, views or validity bitmap are inconsistent",
+        12 => c"a 4-byte code unit is above U+10FFFF, not a code point",
         _ => c"unknown status",
     };
     msg.as_ptr()
@@ -490,6 +493,79 @@ pub unsafe extern "C" fn sl_short_long_or_nan(
         SlStatus::Ok => out,
         _ => f64::NAN,
     }
+}
+
+/// Count the words of a text given as code units, as CPython stores a
+/// `str`: `width` bytes per code point (1: Latin-1; 2: UCS-2; 4: UCS-4;
+/// native-endian; lone surrogates allowed). The result is that of `sl_count`
+/// on the text's UTF-8 (with surrogates as 3-byte sequences), without that
+/// copy: the units are transcoded a cache-sized chunk at a time. The options'
+/// `errors` setting does not apply (code units cannot be malformed).
+///
+/// - `units`, `len`: `len` bytes (not units); `(NULL, 0)` is empty.
+/// - `SL_STATUS_BAD_LAYOUT` when `width` is not 1, 2 or 4 or `len` is not a
+///   multiple of it; `SL_STATUS_NOT_A_CODE_POINT` for a 4-byte unit above
+///   U+10FFFF.
+///
+/// # Safety
+/// `options` NULL or live; `units` NULL or `len` readable bytes; `out`
+/// writable. Nothing is retained. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn sl_count_units(
+    options: *const SlOptions,
+    units: *const u8,
+    len: usize,
+    width: usize,
+    out: *mut SlCounts,
+) -> SlStatus {
+    guard(|| {
+        if out.is_null() {
+            return Err(SlStatus::NullPointer);
+        }
+        // SAFETY: forwarded caller contract.
+        let c = unsafe { count_units(options, units, len, width)? };
+        put(out, counts_to_c(c));
+        Ok(())
+    })
+}
+
+/// `sl_count_units` as the fraction `sl_short_long_or_nan` gives: NaN for
+/// any status other than OK (no words remain, or bad arguments).
+///
+/// # Safety
+/// As for `sl_count_units`.
+#[no_mangle]
+pub unsafe extern "C" fn sl_short_long_units_or_nan(
+    options: *const SlOptions,
+    units: *const u8,
+    len: usize,
+    width: usize,
+) -> f64 {
+    let mut out = f64::NAN;
+    guard(|| {
+        // SAFETY: forwarded caller contract.
+        let c = unsafe { count_units(options, units, len, width)? };
+        out = c.fraction().ok_or(SlStatus::NoWords)?;
+        Ok(())
+    });
+    out
+}
+
+/// # Safety
+/// As for `sl_count_units`.
+unsafe fn count_units(
+    options: *const SlOptions,
+    units: *const u8,
+    len: usize,
+    width: usize,
+) -> Result<Counts, SlStatus> {
+    let width = UnitWidth::from_bytes(width).ok_or(SlStatus::BadLayout)?;
+    // SAFETY: forwarded caller contract.
+    let (o, t) = unsafe { (self::options(options), self::text(units, len)?) };
+    shortlong::count_units(t, width, &o.options).map_err(|e| match e {
+        UnitsError::Length => SlStatus::BadLayout,
+        UnitsError::NotACodePoint(_) => SlStatus::NotACodePoint,
+    })
 }
 
 /// `sl_count` in the fewest arguments: threads 0 (one per core for a large

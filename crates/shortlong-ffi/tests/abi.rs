@@ -267,7 +267,7 @@ fn streams_equal_whole_text_and_keep_partial_results() {
 
 #[test]
 fn every_status_has_a_message_and_the_version_is_the_crate_version() {
-    for status in 0..=11u32 {
+    for status in 0..=12u32 {
         let m = unsafe { CStr::from_ptr(sl_status_message(status)) }
             .to_str()
             .unwrap();
@@ -471,4 +471,59 @@ fn columns_count_every_row_and_report_each_rows_status() {
     assert_eq!((st, fc.ignored[0], fc.words[1]), (SlStatus::Ok, 1, 2));
     let st = unsafe { sl_count_fixed(null(), fixed.as_ptr(), 7, 4, 1, &fc.out()) };
     assert_eq!(st, SlStatus::BadLayout);
+}
+
+#[test]
+fn code_units_equal_their_utf8_and_bad_layouts_are_errors() {
+    let text = "the caf\u{e9} \u{3000}encyclop\u{e6}dia a \u{1F600}\u{1F600}x ";
+    let utf8 = text.as_bytes();
+    let (st, want, _) = count(null(), utf8.as_ptr(), utf8.len());
+    assert_eq!(st, SlStatus::Ok);
+    let two: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_ne_bytes()).collect();
+    let four: Vec<u8> = text
+        .chars()
+        .flat_map(|c| (c as u32).to_ne_bytes())
+        .collect();
+    let latin = "the caf\u{e9} encyclop\u{e6}dia\u{a0}a \u{85}x";
+    let one: Vec<u8> = latin.chars().map(|c| c as u32 as u8).collect();
+    let (st, want_latin, _) = count(null(), latin.as_ptr(), latin.len());
+    assert_eq!(st, SlStatus::Ok);
+    let units = |p: *const u8, len: usize, width: usize| {
+        let mut out = SENTINEL;
+        let st = unsafe { sl_count_units(null(), p, len, width, &mut out) };
+        (st, out)
+    };
+    // UCS-4 as CPython stores this text; its UTF-16 (with surrogate pairs)
+    // counted as UCS-2 units has lone surrogates instead, so only the word
+    // lengths of the emoji word differ.
+    assert_eq!(units(four.as_ptr(), four.len(), 4), (SlStatus::Ok, want));
+    assert_eq!(
+        units(one.as_ptr(), one.len(), 1),
+        (SlStatus::Ok, want_latin)
+    );
+    let (st, c) = units(two.as_ptr(), two.len(), 2);
+    assert_eq!(
+        (st, c.words, c.ignored),
+        (SlStatus::Ok, want.words, want.ignored)
+    );
+    let f = unsafe { sl_short_long_units_or_nan(null(), four.as_ptr(), four.len(), 4) };
+    assert_eq!(
+        f,
+        want.long_words as f64 / (want.words - want.ignored) as f64
+    );
+    // Bad layouts, NULL, and not a code point; out is left alone.
+    assert_eq!(units(four.as_ptr(), 5, 4), (SlStatus::BadLayout, SENTINEL));
+    assert_eq!(units(four.as_ptr(), 4, 3), (SlStatus::BadLayout, SENTINEL));
+    assert_eq!(units(null(), 4, 4), (SlStatus::NullPointer, SENTINEL));
+    assert_eq!(units(null(), 0, 2), (SlStatus::Ok, SlCounts::default()));
+    let big = 0x0011_0000u32.to_ne_bytes();
+    assert_eq!(
+        units(big.as_ptr(), 4, 4),
+        (SlStatus::NotACodePoint, SENTINEL)
+    );
+    assert!(unsafe { sl_short_long_units_or_nan(null(), big.as_ptr(), 4, 4) }.is_nan());
+    assert_eq!(
+        unsafe { sl_count_units(null(), four.as_ptr(), four.len(), 4, null_mut()) },
+        SlStatus::NullPointer
+    );
 }

@@ -30,12 +30,14 @@ mod kernel;
 mod options;
 mod parallel;
 pub mod scalar;
+mod ucs;
 mod utf8;
 pub mod whitespace;
 
 pub use arch::Backend;
 pub use options::{Options, OptionsError};
 pub use parallel::{count_split, count_threads, PARALLEL_MIN};
+pub use ucs::{count_units, UnitWidth, UnitsError};
 pub use utf8::Utf8ErrorKind;
 
 use std::fmt;

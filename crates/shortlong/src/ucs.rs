@@ -1,0 +1,273 @@
+//! Texts given as code units: one, two or four bytes per code point, as
+//! CPython stores a `str` (PEP 393: Latin-1, UCS-2 or UCS-4), lone
+//! surrogates included.
+//!
+//! Owns the transcoding to (generalised) UTF-8, a chunk at a time into a
+//! buffer that stays in cache, fed to the streaming [`Counter`]: the result is
+//! that of [`crate::count`] on `text.encode("utf-8", "surrogatepass")`,
+//! without that copy of the whole text. Runs of ASCII, the bulk of most
+//! texts, are narrowed 32 units at a time by a loop the compiler vectorises.
+
+use crate::{Counter, Counts, Errors, Options};
+
+/// Bytes per code unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnitWidth {
+    /// One byte: code points up to U+00FF (CPython's Latin-1 kind).
+    One = 1,
+    /// Two bytes, native-endian: up to U+FFFF, surrogates included.
+    Two = 2,
+    /// Four bytes, native-endian.
+    Four = 4,
+}
+
+impl UnitWidth {
+    /// The width of `n` bytes (1, 2 or 4).
+    pub fn from_bytes(n: usize) -> Option<Self> {
+        match n {
+            1 => Some(UnitWidth::One),
+            2 => Some(UnitWidth::Two),
+            4 => Some(UnitWidth::Four),
+            _ => None,
+        }
+    }
+}
+
+/// Why code units cannot be counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnitsError {
+    /// The byte length is not a multiple of the unit width.
+    Length,
+    /// A four-byte unit above U+10FFFF, at this unit index.
+    NotACodePoint(usize),
+}
+
+impl std::fmt::Display for UnitsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UnitsError::Length => write!(f, "the length is not a multiple of the unit width"),
+            UnitsError::NotACodePoint(i) => {
+                write!(f, "unit {i} is above U+10FFFF, not a code point")
+            }
+        }
+    }
+}
+
+impl std::error::Error for UnitsError {}
+
+/// Code units per chunk: the chunk's UTF-8 (at most 4 bytes a unit) stays
+/// within 64 KiB, in the L2 cache while the kernel reads it.
+const CHUNK: usize = 16 << 10;
+
+/// Units narrowed at once when they are all ASCII.
+const GROUP: usize = 32;
+
+/// Count the words of `units` (`units.len()` bytes, native-endian units of
+/// `width` bytes), with Python's semantics for the `str` they store.
+///
+/// ```
+/// use shortlong::{count_units, Options, UnitWidth};
+/// let text: Vec<u8> = "the caf\u{e9} encyclopedia"
+///     .encode_utf16()
+///     .flat_map(|u| u.to_ne_bytes())
+///     .collect();
+/// let c = count_units(&text, UnitWidth::Two, &Options::default()).unwrap();
+/// assert_eq!((c.words, c.ignored, c.long), (3, 1, 1));
+/// ```
+pub fn count_units(units: &[u8], width: UnitWidth, opts: &Options) -> Result<Counts, UnitsError> {
+    let w = width as usize;
+    if units.len() % w != 0 {
+        return Err(UnitsError::Length);
+    }
+    let mut counter = Counter::new(opts.clone(), Errors::SurrogatePass);
+    let mut buf: Vec<u8> = Vec::with_capacity(4 * CHUNK);
+    for (c, chunk) in units.chunks(CHUNK * w).enumerate() {
+        buf.clear();
+        match width {
+            UnitWidth::One => latin1_to_utf8(chunk, &mut buf),
+            // Two-byte units are at most U+FFFF: never an error.
+            UnitWidth::Two => units_to_utf8::<2>(chunk, &mut buf).unwrap_or(()),
+            UnitWidth::Four => {
+                if let Err(i) = units_to_utf8::<4>(chunk, &mut buf) {
+                    return Err(UnitsError::NotACodePoint(c * CHUNK + i));
+                }
+            }
+        }
+        counter
+            .feed(&buf)
+            .expect("transcoded units are valid generalised UTF-8");
+    }
+    Ok(counter
+        .finish()
+        .expect("transcoded units are valid generalised UTF-8"))
+}
+
+/// Append the UTF-8 of code point `cp` (surrogates as their 3-byte form).
+#[inline]
+fn push_utf8(cp: u32, out: &mut Vec<u8>) {
+    if cp < 0x80 {
+        out.push(cp as u8);
+    } else if cp < 0x800 {
+        out.extend_from_slice(&[0xC0 | (cp >> 6) as u8, 0x80 | (cp & 0x3F) as u8]);
+    } else if cp < 0x10000 {
+        out.extend_from_slice(&[
+            0xE0 | (cp >> 12) as u8,
+            0x80 | ((cp >> 6) & 0x3F) as u8,
+            0x80 | (cp & 0x3F) as u8,
+        ]);
+    } else {
+        out.extend_from_slice(&[
+            0xF0 | (cp >> 18) as u8,
+            0x80 | ((cp >> 12) & 0x3F) as u8,
+            0x80 | ((cp >> 6) & 0x3F) as u8,
+            0x80 | (cp & 0x3F) as u8,
+        ]);
+    }
+}
+
+fn latin1_to_utf8(bytes: &[u8], out: &mut Vec<u8>) {
+    let mut groups = bytes.chunks_exact(GROUP);
+    for g in &mut groups {
+        if g.iter().all(|&b| b < 0x80) {
+            out.extend_from_slice(g);
+        } else {
+            for &b in g {
+                push_utf8(b as u32, out);
+            }
+        }
+    }
+    for &b in groups.remainder() {
+        push_utf8(b as u32, out);
+    }
+}
+
+/// `W`-byte native-endian units to UTF-8; `Err(i)` for a unit above
+/// U+10FFFF at unit index `i`.
+fn units_to_utf8<const W: usize>(bytes: &[u8], out: &mut Vec<u8>) -> Result<(), usize> {
+    let unit = |b: &[u8]| -> u32 {
+        if W == 2 {
+            u16::from_ne_bytes([b[0], b[1]]) as u32
+        } else {
+            u32::from_ne_bytes([b[0], b[1], b[2], b[3]])
+        }
+    };
+    let mut at = 0;
+    let mut groups = bytes.chunks_exact(GROUP * W);
+    for g in &mut groups {
+        let mut ascii = [0u8; GROUP];
+        let mut high = 0u32;
+        for (a, b) in ascii.iter_mut().zip(g.chunks_exact(W)) {
+            let u = unit(b);
+            high |= u;
+            *a = u as u8;
+        }
+        if high < 0x80 {
+            out.extend_from_slice(&ascii);
+        } else {
+            for (k, b) in g.chunks_exact(W).enumerate() {
+                let u = unit(b);
+                if u > 0x10FFFF {
+                    return Err(at + k);
+                }
+                push_utf8(u, out);
+            }
+        }
+        at += GROUP;
+    }
+    for (k, b) in groups.remainder().chunks_exact(W).enumerate() {
+        let u = unit(b);
+        if u > 0x10FFFF {
+            return Err(at + k);
+        }
+        push_utf8(u, out);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(text: &[u32], width: UnitWidth) -> Vec<u8> {
+        text.iter()
+            .flat_map(|&u| match width {
+                UnitWidth::One => vec![u as u8],
+                UnitWidth::Two => (u as u16).to_ne_bytes().to_vec(),
+                UnitWidth::Four => u.to_ne_bytes().to_vec(),
+            })
+            .collect()
+    }
+
+    /// The generalised UTF-8 of code points (lone surrogates included).
+    fn utf8(text: &[u32]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for &u in text {
+            push_utf8(u, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn equals_counting_the_utf8_at_every_width_and_chunk_edge() {
+        let o = Options::default();
+        let pieces: [&[u32]; 8] = [
+            &[0x74, 0x68, 0x65], // the
+            &[0x20],             // space
+            &[0x3000],           // ideographic space
+            &[0xE9; 9],          // éééééééé (long)
+            &[0xD800, 0x61],     // lone surrogate + a
+            &[0x1F600; 3],       // emoji
+            &[0x85],             // NEL (a space)
+            &[0x61],             // a
+        ];
+        let mut x = 7u64;
+        for len in [
+            0usize,
+            1,
+            31,
+            32,
+            33,
+            100,
+            CHUNK - 1,
+            CHUNK + 5,
+            3 * CHUNK + 17,
+        ] {
+            let mut text: Vec<u32> = Vec::new();
+            while text.len() < len {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.extend_from_slice(pieces[(x >> 60) as usize % pieces.len()]);
+            }
+            text.truncate(len);
+            let want = crate::count(&utf8(&text), &o, Errors::SurrogatePass).unwrap();
+            assert_eq!(
+                count_units(&encode(&text, UnitWidth::Four), UnitWidth::Four, &o),
+                Ok(want)
+            );
+            if text.iter().all(|&u| u < 0x10000) {
+                let got = count_units(&encode(&text, UnitWidth::Two), UnitWidth::Two, &o);
+                assert_eq!(got, Ok(want), "len {len}");
+            }
+            if text.iter().all(|&u| u < 0x100) {
+                let got = count_units(&encode(&text, UnitWidth::One), UnitWidth::One, &o);
+                assert_eq!(got, Ok(want), "len {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_units_are_errors() {
+        let o = Options::default();
+        assert_eq!(
+            count_units(&[0, 0, 0], UnitWidth::Two, &o),
+            Err(UnitsError::Length)
+        );
+        let mut text = encode(&[0x61; 40], UnitWidth::Four);
+        text[4 * 37..4 * 38].copy_from_slice(&0x110000u32.to_ne_bytes());
+        assert_eq!(
+            count_units(&text, UnitWidth::Four, &o),
+            Err(UnitsError::NotACodePoint(37))
+        );
+    }
+}
