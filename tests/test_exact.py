@@ -54,6 +54,62 @@ def test_str_matches_the_reference(text: str) -> None:
         assert got == ref and math.copysign(1, got) == math.copysign(1, ref)
 
 
+# Long strs are counted in CPython's own storage (1, 2 or 4 bytes per code
+# point, or the bytes of an ASCII str) instead of being encoded first.
+long_texts = st.tuples(
+    st.lists(texts, min_size=1, max_size=8),
+    st.sampled_from(["", "\xe9", "\u20ac", "\U0001f600"]),  # sets the storage width
+    st.integers(min_value=1024, max_value=40_000),
+).map(lambda t: ((" ".join(t[0]) or "x") * (t[2] + 1))[: t[2]] + t[1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(long_texts)
+@example("a " * 600)
+@example("\ud800\xe9 " * 700)
+@example(("encyclop\xe9dia \u3000" + "\U0001f600" * 9 + " the a\x85") * 200)
+def test_long_strs_in_their_own_storage_match_the_reference(text: str) -> None:
+    expected = reference_counts(text)
+    assert tuple(shortlong.count(text)) == expected
+    assert tuple(shortlong.count(text, longer_than=3, ignore=("a", "\xe9"))) == reference_counts(
+        text, 3, ["a", "\xe9"]
+    )
+    try:
+        ref = reference_short_long(text)
+    except ZeroDivisionError:
+        with pytest.raises(shortlong.NoWordsError):
+            shortlong.short_long(text)
+    else:
+        assert shortlong.short_long(text) == ref
+
+
+def test_str_storage_is_read_in_place_on_cpython() -> None:
+    from shortlong import _ffi
+
+    if sys.implementation.name != "cpython":
+        pytest.skip("only CPython's str storage is read in place")
+    assert _ffi.UNITS
+    for text, width in (
+        ("ab " * 500, 0),
+        ("\xe9 " * 500, 1),
+        ("\u20ac " * 500, 2),
+        ("\U0001f600 " * 500, 4),
+    ):
+        units = _ffi.str_units(text)
+        assert units is not None and units[1:] == (len(text) * max(width, 1), width)
+
+    class Sub(str):
+        pass
+
+    # A subclass is encoded instead, with the same result.
+    text = "encyclop\xe9dia the " * 200
+    assert (
+        shortlong.count(Sub(text))
+        == shortlong.count(text)
+        == shortlong.WordCounts(*reference_counts(text))
+    )
+
+
 @settings(max_examples=1000, deadline=None)
 @given(texts.filter(lambda t: not any("\ud800" <= c <= "\udfff" for c in t)))
 def test_utf8_bytes_like_inputs_match_the_str(text: str) -> None:

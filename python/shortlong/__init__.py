@@ -168,10 +168,19 @@ def _threads(threads: int | None) -> int:
 def _count(
     text: Text, longer_than: int, ignore: Iterable[str], errors: str, threads: int | None
 ) -> WordCounts:
-    data, n, is_str = _buffer(text)
+    units = _str_units(text) if type(text) is str and len(text) >= _UNITS_MIN else None
+    if units is not None:
+        data, n, width = units
+        is_str = True
+    else:
+        data, n, is_str = _buffer(text)
+        width = 0
     opts = _options(longer_than, ignore, errors, is_str)
     nthreads = _threads(threads)
     out = _ffi_.new("SlCounts *")
+    if width:
+        _ffi.check(_lib.sl_count_units(opts, data, n, width, out))
+        return WordCounts(out.words, out.ignored, out.long_words)
     status = _lib.sl_count(opts, data, n, nthreads, out, _NULL)
     if status != 0:
         if status == _ffi.INVALID_UTF8:
@@ -200,6 +209,13 @@ _STR_DEFAULT = _ffi.options(8, _DEFAULT_IGNORE_BYTES, _SURROGATEPASS)
 _BYTES_DEFAULT = _ffi.options(8, _DEFAULT_IGNORE_BYTES, _ffi.ERRORS["strict"])
 _sl_count_quick = _lib.sl_count_quick
 _sl_short_long_or_nan = _lib.sl_short_long_or_nan
+_sl_count_units = _lib.sl_count_units
+_sl_short_long_units_or_nan = _lib.sl_short_long_units_or_nan
+_str_units = _ffi.str_units
+# From this length on, a str is counted in its own storage instead of being
+# encoded to UTF-8 first (below it, the encoding costs less than the extra
+# calls; see the README's notes on str input).
+_UNITS_MIN = 1024
 _tls = threading.local()
 _new_counts = tuple.__new__
 
@@ -250,11 +266,12 @@ def count(
         and type(longer_than) is int
         and longer_than == 8
     ):
+        units = None
         if type(text) is str:
-            data = text.encode("utf-8", "surrogatepass")
+            if len(text) >= _UNITS_MIN:
+                units = _str_units(text)
             opts = _STR_DEFAULT
         elif type(text) is bytes:
-            data = text
             opts = _BYTES_DEFAULT
         else:
             return _count(text, longer_than, ignore, errors, threads)
@@ -262,7 +279,14 @@ def count(
             buf, ptr = _tls.out
         except AttributeError:
             buf, ptr = _thread_out()
-        if _sl_count_quick(opts, data, len(data), ptr) == 0:
+        if units is None:
+            data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+            status = _sl_count_quick(opts, data, len(data), ptr)
+        elif units[2] == 0:
+            status = _sl_count_quick(opts, units[0], units[1], ptr)
+        else:
+            status = _sl_count_units(opts, units[0], units[1], units[2], ptr)
+        if status == 0:
             return _new_counts(WordCounts, buf)
     return _count(text, longer_than, ignore, errors, threads)
 
@@ -283,8 +307,15 @@ def short_long(text: Text, *, errors: str = "strict", threads: int | None = None
     """
     if threads is None and errors == "strict":
         if type(text) is str:
-            data = text.encode("utf-8", "surrogatepass")
-            r: float = _sl_short_long_or_nan(_STR_DEFAULT, data, len(data))
+            units = _str_units(text) if len(text) >= _UNITS_MIN else None
+            r: float
+            if units is None:
+                data = text.encode("utf-8", "surrogatepass")
+                r = _sl_short_long_or_nan(_STR_DEFAULT, data, len(data))
+            elif units[2] == 0:
+                r = _sl_short_long_or_nan(_STR_DEFAULT, units[0], units[1])
+            else:
+                r = _sl_short_long_units_or_nan(_STR_DEFAULT, *units)
             if r == r:  # not NaN
                 return r
         elif type(text) is bytes:

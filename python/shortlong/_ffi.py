@@ -9,6 +9,7 @@ which turns it into an exception of the `shortlong._errors` hierarchy.
 from __future__ import annotations
 
 import functools
+import sys
 from typing import Any
 
 from ._errors import DecodeError, Error, NoWordsError, OptionError
@@ -50,6 +51,75 @@ _REASONS = {
 }
 _WHOLE_OBJECT_LIMIT = 16 << 20
 _WINDOW = 64
+
+
+# A str's own storage. CPython keeps a str as 1, 2 or 4 bytes per code point
+# (PEP 393), right after the object header for the "compact" strs that every
+# str made by Python code is. Counting that storage directly
+# (`sl_count_units`), or, for an ASCII str, reading it as the UTF-8 it is,
+# skips str.encode("utf-8"), which for a large text costs more than counting
+# it. The layout is checked against known strings at import; on any other
+# Python, or any difference, `str_units` is None and the package encodes.
+
+
+def _probe_layout() -> tuple[int, int, int] | None:
+    """(offset of the state bits, header size of an ASCII str, of another
+    compact str), when CPython's layout is the one checked here."""
+    if sys.implementation.name != "cpython":
+        return None
+    try:
+        base = object.__basicsize__  # the PyObject header: then length, hash
+        state_off = base + 16
+        h_ascii = sys.getsizeof("") - 1
+        h_compact = sys.getsizeof("\xe9") - 2
+        codecs = {1: "latin-1", 2: f"utf-16-{sys.byteorder[0]}e", 4: f"utf-32-{sys.byteorder[0]}e"}
+        probes = (
+            ("plain ascii text " * 8, 1),
+            ("caf\xe9 na\xefve " * 12, 1),
+            ("\u20ac and \u2019 " * 12, 2),
+            ("\U0001f600 and \udc80 " * 12, 4),
+        )
+        for text, kind in probes:
+            addr = id(text)
+            if ffi.cast("int64_t *", addr + base)[0] != len(text):
+                return None
+            state = ffi.cast("uint32_t *", addr + state_off)[0]
+            ascii = text.isascii()
+            if ((state >> 2) & 7, (state >> 5) & 1, (state >> 6) & 1) != (kind, 1, int(ascii)):
+                return None
+            head = h_ascii if ascii else h_compact
+            size = len(text) * kind
+            if sys.getsizeof(text) < head + size:
+                return None
+            stored = ffi.buffer(ffi.cast("char *", addr + head), size)[:]
+            if stored != text.encode(codecs[kind], "surrogatepass"):
+                return None
+        return state_off, h_ascii, h_compact
+    except Exception:  # pragma: no cover - any surprise disables the path
+        return None
+
+
+_LAYOUT = _probe_layout()
+#: Whether `str_units` can read a str's storage on this Python.
+UNITS: bool = _LAYOUT is not None
+_STATE_OFF, _H_ASCII, _H_COMPACT = _LAYOUT or (0, 0, 0)
+
+
+def str_units(text: str) -> tuple[Any, int, int] | None:
+    """(pointer, length in bytes, width) of the storage of `text`, an exact
+    ``str`` that the caller keeps alive during the native call: width 0 for
+    an ASCII str (its storage is its UTF-8), else 1, 2 or 4 bytes per code
+    point. None when it cannot be read in place (then encode it)."""
+    if not UNITS:
+        return None
+    addr = id(text)
+    state = ffi.cast("uint32_t *", addr + _STATE_OFF)[0]
+    if not (state >> 5) & 1:  # not compact: the data is elsewhere
+        return None
+    if (state >> 6) & 1:
+        return ffi.cast("uint8_t *", addr + _H_ASCII), len(text), 0
+    kind = (state >> 2) & 7
+    return ffi.cast("uint8_t *", addr + _H_COMPACT), len(text) * kind, kind
 
 
 def message(status: int) -> str:
