@@ -221,6 +221,33 @@ def test_random_lists_match_the_reference(texts: list[str | None], n: int) -> No
     assert rows_of(r) == [None if t is None else reference_counts(t, n) for t in texts]
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(max_size=30),
+            # Long strs (read in their own storage) of every width.
+            st.tuples(
+                st.text(alphabet="the a xé\u3000\x85", min_size=1, max_size=20),
+                st.sampled_from(["", "\xe9", "\u20ac", "\U0001f600", "\ud800"]),
+                st.integers(min_value=1000, max_value=3000),
+            ).map(lambda t: (t[0] * t[2])[: t[2]] + t[1]),
+            st.binary(max_size=30).map(lambda b: b.decode("utf-8", "replace").encode()),
+        ),
+        max_size=12,
+    ),
+    st.integers(min_value=0, max_value=12),
+)
+def test_lists_with_long_strs_of_every_width(texts: list[Any], n: int) -> None:
+    r = count_many(texts, longer_than=n)
+    want = [
+        None if t is None else reference_counts(t.decode() if isinstance(t, bytes) else t, n)
+        for t in texts
+    ]
+    assert rows_of(r) == want
+
+
 def test_eight_threads_hammering_mixed_calls(pages: list[str]) -> None:
     arrow = pa.array(pages)
     want_rows = expected(list(pages))

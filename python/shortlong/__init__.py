@@ -212,10 +212,7 @@ _sl_short_long_or_nan = _lib.sl_short_long_or_nan
 _sl_count_units = _lib.sl_count_units
 _sl_short_long_units_or_nan = _lib.sl_short_long_units_or_nan
 _str_units = _ffi.str_units
-# From this length on, a str is counted in its own storage instead of being
-# encoded to UTF-8 first (below it, the encoding costs less than the extra
-# calls; see the README's notes on str input).
-_UNITS_MIN = 1024
+_UNITS_MIN = _ffi.UNITS_MIN
 _tls = threading.local()
 _new_counts = tuple.__new__
 

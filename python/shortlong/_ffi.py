@@ -99,16 +99,21 @@ def _probe_layout() -> tuple[int, int, int] | None:
         return None
 
 
+#: From this length on, a str is counted in its own storage instead of being
+#: encoded to UTF-8 first (below it, encoding costs less than the extra
+#: calls).
+UNITS_MIN = 1024
+
 _LAYOUT = _probe_layout()
 #: Whether `str_units` can read a str's storage on this Python.
 UNITS: bool = _LAYOUT is not None
 _STATE_OFF, _H_ASCII, _H_COMPACT = _LAYOUT or (0, 0, 0)
 
 
-def str_units(text: str) -> tuple[Any, int, int] | None:
-    """(pointer, length in bytes, width) of the storage of `text`, an exact
-    ``str`` that the caller keeps alive during the native call: width 0 for
-    an ASCII str (its storage is its UTF-8), else 1, 2 or 4 bytes per code
+def str_storage(text: str) -> tuple[int, int, int] | None:
+    """(address, length in bytes, width) of the storage of `text`, an exact
+    ``str`` that the caller keeps alive while it is read: width 0 for an
+    ASCII str (its storage is its UTF-8), else 1, 2 or 4 bytes per code
     point. None when it cannot be read in place (then encode it)."""
     if not UNITS:
         return None
@@ -117,9 +122,17 @@ def str_units(text: str) -> tuple[Any, int, int] | None:
     if not (state >> 5) & 1:  # not compact: the data is elsewhere
         return None
     if (state >> 6) & 1:
-        return ffi.cast("uint8_t *", addr + _H_ASCII), len(text), 0
+        return addr + _H_ASCII, len(text), 0
     kind = (state >> 2) & 7
-    return ffi.cast("uint8_t *", addr + _H_COMPACT), len(text) * kind, kind
+    return addr + _H_COMPACT, len(text) * kind, kind
+
+
+def str_units(text: str) -> tuple[Any, int, int] | None:
+    """As `str_storage`, with a pointer for a native call."""
+    s = str_storage(text)
+    if s is None:
+        return None
+    return ffi.cast("uint8_t *", s[0]), s[1], s[2]
 
 
 def message(status: int) -> str:

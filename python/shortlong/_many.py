@@ -149,6 +149,27 @@ def _count_offsets(opts: Any, data: bytes, offsets: np.ndarray[Any, Any], thread
     return out
 
 
+def _count_storage(opts: Any, rows: list[tuple[int, int]], widths: list[int], threads: int) -> _Out:
+    """Count strs in their own storage: (address, length) and width each.
+    The caller keeps the strs alive."""
+    n = len(rows)
+    out = _Out(n)
+    table = np.array(rows, dtype=np.uint64).reshape(n, 2)  # SlStr: pointer, length
+    width = np.array(widths, dtype=np.uint8)
+    cols, _keep = out.columns()
+    _run(
+        _lib.sl_count_rows(
+            opts,
+            _ffi_.cast("SlStr *", _ffi_.from_buffer("uint64_t[]", table)),
+            _ffi_.from_buffer("uint8_t[]", width),
+            n,
+            threads,
+            cols,
+        )
+    )
+    return out
+
+
 def _count_arrow_chunk(opts: Any, arr: Any, threads: int, out: _Out, at: int) -> None:
     """Count `arr` into rows ``at : at + len(arr)`` of `out`."""
     import pyarrow as pa
@@ -217,8 +238,16 @@ def _list_rows(items: list[Any], str_opts: Any, bytes_opts: Any, threads: int) -
     bytes_idx: list[int] = []
     bytes_val: list[bytes] = []
     null_idx: list[int] = []
+    # Long exact strs are read in their own storage (see _ffi.str_storage).
+    units_idx: list[int] = []
+    units_rows: list[tuple[int, int]] = []
+    units_width: list[int] = []
     for i, x in enumerate(items):
-        if isinstance(x, str):
+        if type(x) is str and len(x) >= _ffi.UNITS_MIN and (u := _ffi.str_storage(x)) is not None:
+            units_idx.append(i)
+            units_rows.append((u[0], u[1]))
+            units_width.append(u[2])
+        elif isinstance(x, str):
             str_idx.append(i)
             str_enc.append(x.encode("utf-8", "surrogatepass"))
         elif x is None:
@@ -246,6 +275,8 @@ def _list_rows(items: list[Any], str_opts: Any, bytes_opts: Any, threads: int) -
         offsets = np.zeros(len(vals) + 1, dtype=np.int64)
         np.cumsum(lens, out=offsets[1:])
         rows.take(np.asarray(idx), _count_offsets(opts, b"".join(vals), offsets, threads))
+    if units_idx:
+        rows.take(np.asarray(units_idx), _count_storage(str_opts, units_rows, units_width, threads))
     if null_idx:
         rows.status[np.asarray(null_idx)] = _NULL_ROW
     return rows

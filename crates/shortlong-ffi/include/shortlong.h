@@ -519,6 +519,25 @@ SlStatus sl_count_views(const struct SlOptions *options,
                         const struct SlColumns *out);
 
 /*
+ As `sl_count_offsets32`, for rows anywhere in memory (a list of Python
+ `str`): row i is `rows[i]`, UTF-8 when `widths[i]` is 0, else code units
+ of `widths[i]` bytes (1, 2 or 4; see `sl_count_units`). No row is null;
+ `(NULL, 0)` is an empty row. `SL_STATUS_BAD_LAYOUT` when a width is not
+ 0, 1, 2 or 4 or a row's length is not a multiple of it. A 4-byte unit
+ above U+10FFFF makes its row `SL_ROW_INVALID_UTF8`.
+
+ # Safety
+ `rows` and `widths` are `n` readable values; each row's `len` bytes are
+ readable; every column of `out` writable for `n` values.
+ */
+SlStatus sl_count_rows(const struct SlOptions *options,
+                       const struct SlStr *rows,
+                       const uint8_t *widths,
+                       size_t n,
+                       size_t threads,
+                       const struct SlColumns *out);
+
+/*
  As `sl_count_offsets32`, for fixed-width byte strings (NumPy `S`):
  `n = data_len / width` rows of `width` bytes, trailing NUL bytes removed
  as NumPy does. No row is null.

@@ -974,6 +974,42 @@ pub unsafe extern "C" fn sl_count_views(
     })
 }
 
+/// As `sl_count_offsets32`, for rows anywhere in memory (a list of Python
+/// `str`): row i is `rows[i]`, UTF-8 when `widths[i]` is 0, else code units
+/// of `widths[i]` bytes (1, 2 or 4; see `sl_count_units`). No row is null;
+/// `(NULL, 0)` is an empty row. `SL_STATUS_BAD_LAYOUT` when a width is not
+/// 0, 1, 2 or 4 or a row's length is not a multiple of it. A 4-byte unit
+/// above U+10FFFF makes its row `SL_ROW_INVALID_UTF8`.
+///
+/// # Safety
+/// `rows` and `widths` are `n` readable values; each row's `len` bytes are
+/// readable; every column of `out` writable for `n` values.
+#[no_mangle]
+pub unsafe extern "C" fn sl_count_rows(
+    options: *const SlOptions,
+    rows: *const SlStr,
+    widths: *const u8,
+    n: usize,
+    threads: usize,
+    out: *const SlColumns,
+) -> SlStatus {
+    guard(|| {
+        // SAFETY: forwarded caller contract.
+        unsafe {
+            let (rows, widths) = (slice_of(rows, n)?, slice_of(widths, n)?);
+            let mut slices = Vec::with_capacity(n);
+            for (r, &w) in rows.iter().zip(widths) {
+                let w = match w {
+                    0 => None,
+                    w => Some(UnitWidth::from_bytes(w as usize).ok_or(SlStatus::BadLayout)?),
+                };
+                slices.push((text(r.ptr, r.len)?, w));
+            }
+            count_rows_into(options, batch::Slices::new(slices), threads, out, n)
+        }
+    })
+}
+
 /// As `sl_count_offsets32`, for fixed-width byte strings (NumPy `S`):
 /// `n = data_len / width` rows of `width` bytes, trailing NUL bytes removed
 /// as NumPy does. No row is null.

@@ -527,3 +527,62 @@ fn code_units_equal_their_utf8_and_bad_layouts_are_errors() {
         SlStatus::NullPointer
     );
 }
+
+#[test]
+fn rows_anywhere_in_memory_utf8_or_code_units() {
+    let texts = [
+        "the caf\u{e9} encyclop\u{e6}dia",
+        "",
+        "a \u{1F600}\u{1F600} the",
+        "x\u{3000}y",
+    ];
+    let utf8: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
+    let four: Vec<Vec<u8>> = texts
+        .iter()
+        .map(|t| t.chars().flat_map(|c| (c as u32).to_ne_bytes()).collect())
+        .collect();
+    // Rows alternate between UTF-8 and UCS-4 of the same texts.
+    let mut rows = Vec::new();
+    let mut widths = Vec::new();
+    for (u, f) in utf8.iter().zip(&four) {
+        rows.push(SlStr {
+            ptr: u.as_ptr(),
+            len: u.len(),
+        });
+        widths.push(0u8);
+        rows.push(SlStr {
+            ptr: f.as_ptr(),
+            len: f.len(),
+        });
+        widths.push(4u8);
+    }
+    let n = rows.len();
+    let mut cols = Cols::new(n);
+    let out = cols.out();
+    let st = unsafe { sl_count_rows(null(), rows.as_ptr(), widths.as_ptr(), n, 2, &out) };
+    assert_eq!(st, SlStatus::Ok);
+    for (i, t) in texts.iter().enumerate() {
+        let (st, want, _) = count(null(), t.as_ptr(), t.len());
+        assert_eq!(st, SlStatus::Ok);
+        let want = (SL_ROW_OK, want.words, want.ignored, want.long_words);
+        assert_eq!(cols.row(2 * i), want, "{t:?} as UTF-8");
+        assert_eq!(cols.row(2 * i + 1), want, "{t:?} as UCS-4");
+    }
+    // A bad width or length is a layout error; a non-code point, a bad row.
+    widths[1] = 3;
+    let st = unsafe { sl_count_rows(null(), rows.as_ptr(), widths.as_ptr(), n, 1, &out) };
+    assert_eq!(st, SlStatus::BadLayout);
+    widths[1] = 2;
+    rows[1].len = 5;
+    let st = unsafe { sl_count_rows(null(), rows.as_ptr(), widths.as_ptr(), n, 1, &out) };
+    assert_eq!(st, SlStatus::BadLayout);
+    let big = 0x0011_0000u32.to_ne_bytes();
+    let one = [SlStr {
+        ptr: big.as_ptr(),
+        len: 4,
+    }];
+    let mut cols = Cols::new(1);
+    let out = cols.out();
+    let st = unsafe { sl_count_rows(null(), one.as_ptr(), [4u8].as_ptr(), 1, 1, &out) };
+    assert_eq!((st, cols.status[0]), (SlStatus::Ok, SL_ROW_INVALID_UTF8));
+}

@@ -8,7 +8,7 @@
 //! number of threads or on scheduling.
 
 use crate::parallel::{default_threads, run_workers};
-use crate::{count_with, Backend, Counts, Errors, Options, Utf8Error};
+use crate::{count_units, count_with, Backend, Counts, Errors, Options, UnitWidth, Utf8Error};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The outcome for one row.
@@ -35,6 +35,11 @@ pub trait Rows: Sync {
     /// Bytes in row `i`, for grouping (0 for a null row).
     fn size(&self, i: usize) -> usize {
         self.get(i).map_or(0, <[u8]>::len)
+    }
+    /// `Some(width)` when row `i` holds code units of that width (see
+    /// [`count_units`]) rather than UTF-8.
+    fn units(&self, _i: usize) -> Option<UnitWidth> {
+        None
     }
 }
 
@@ -247,6 +252,41 @@ impl Rows for FixedWidth<'_> {
     }
 }
 
+/// Rows anywhere in memory, one slice each: UTF-8, or code units of a given
+/// width (as CPython stores each `str` of a list). No row is null.
+pub struct Slices<'a> {
+    rows: Vec<(&'a [u8], Option<UnitWidth>)>,
+}
+
+impl<'a> Slices<'a> {
+    /// The rows; a row of units must have a length that is a multiple of
+    /// their width.
+    pub fn new(rows: Vec<(&'a [u8], Option<UnitWidth>)>) -> Result<Self, LayoutError> {
+        match rows
+            .iter()
+            .position(|(r, w)| w.is_some_and(|w| !r.len().is_multiple_of(w as usize)))
+        {
+            Some(row) => Err(LayoutError::BadOffsets { row }),
+            None => Ok(Slices { rows }),
+        }
+    }
+}
+
+impl Rows for Slices<'_> {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Option<&[u8]> {
+        Some(self.rows[i].0)
+    }
+
+    fn units(&self, i: usize) -> Option<UnitWidth> {
+        self.rows[i].1
+    }
+}
+
 /// Rows per task are chosen so that a task has at least this many bytes
 /// (or is a single row): small enough to share work, large enough that
 /// taking a task costs little next to counting it.
@@ -374,6 +414,22 @@ fn run_tasks<P: Send>(parts: Vec<(usize, P)>, threads: usize, fill: impl Fn(usiz
 fn count_row(rows: &dyn Rows, i: usize, backend: Backend, opts: &Options, errors: Errors) -> Row {
     match rows.get(i) {
         None => Row::Null,
+        Some(t) if rows.units(i).is_some() => {
+            let w = rows.units(i).unwrap_or(UnitWidth::One);
+            // The length was checked by `Slices::new`; a unit above U+10FFFF
+            // is reported as an invalid row at its first byte.
+            match count_units(t, w, opts) {
+                Ok(c) => Row::Counts(c),
+                Err(e) => Row::Invalid(Utf8Error {
+                    offset: match e {
+                        crate::UnitsError::NotACodePoint(u) => (u * w as usize) as u64,
+                        crate::UnitsError::Length => 0,
+                    },
+                    len: w as usize,
+                    kind: crate::Utf8ErrorKind::InvalidStartByte,
+                }),
+            }
+        }
         Some(t) => match count_with(backend, t, opts, errors) {
             Ok(c) => Row::Counts(c),
             Err(e) => Row::Invalid(e),
