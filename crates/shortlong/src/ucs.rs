@@ -76,7 +76,7 @@ const GROUP: usize = 32;
 /// ```
 pub fn count_units(units: &[u8], width: UnitWidth, opts: &Options) -> Result<Counts, UnitsError> {
     let w = width as usize;
-    if units.len() % w != 0 {
+    if !units.len().is_multiple_of(w) {
         return Err(UnitsError::Length);
     }
     let mut counter = Counter::new(opts.clone(), Errors::SurrogatePass);
