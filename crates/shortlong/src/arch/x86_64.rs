@@ -101,34 +101,71 @@ macro_rules! classify_lanes {
 
 struct Avx512;
 
-/// The two halves of the 128-entry class table of [`Avx512::classify`].
-#[inline(always)]
-unsafe fn class_table() -> (__m512i, __m512i) {
-    const TABLE: [u8; 128] = {
-        let mut t = [0u8; 128];
-        let mut i = 0;
-        while i < 128 {
-            if (i >= 0x09 && i <= 0x0D) || (i >= 0x1C && i <= 0x20) {
-                t[i] |= 0x80;
-            }
-            // C2 and E1..E3 without their top bit.
-            if i == 0x42 || (i >= 0x61 && i <= 0x63) {
-                t[i] |= 0x40;
-            }
-            // 80..BF without their top bit.
-            if i < 0x40 {
-                t[i] |= 0x20;
-            }
-            i += 1;
+/// The multi-byte spaces, as sets of sequences (bit k = sequence k) that
+/// each byte of a three-byte window can belong to: 0: C2 {85, A0}; 1: E1 9A
+/// 80; 2: E2 80 {80..8A, A8, A9, AF}; 3: E2 81 9F; 4: E3 80 80. A window is
+/// the start of a space when the sets of its three bytes share a bit.
+const SEQ_C2: u8 = 1;
+const SEQ_E1: u8 = 2;
+const SEQ_E2_80: u8 = 4;
+const SEQ_E2_81: u8 = 8;
+const SEQ_E3: u8 = 16;
+
+/// The 128-entry tables of [`Avx512::classify`], indexed by the low 7 bits
+/// of a byte (the callers mask by the top bit where it matters).
+///
+/// `CLASS` (the first byte): bit 7 ASCII whitespace (valid for bytes below
+/// 80), bit 6 a possible lead of a multi-byte space, bit 5 a continuation
+/// byte (both valid for bytes from 80 on), and the sequence bits of a lead.
+/// `SECOND` and `THIRD`: the sequence bits of the bytes after a lead (every
+/// byte may follow C2's two bytes). In valid UTF-8 the bytes after a lead
+/// are continuation bytes, so the low 7 bits identify them.
+const TABLES: [[u8; 128]; 3] = {
+    let mut t = [[0u8; 128]; 3];
+    let mut i = 0;
+    while i < 128 {
+        if (i >= 0x09 && i <= 0x0D) || (i >= 0x1C && i <= 0x20) {
+            t[0][i] |= 0x80;
         }
-        t
-    };
-    // SAFETY: TABLE has 128 bytes, two unaligned 64-byte loads; AVX-512 F
-    // is enabled in count_avx512, the only caller.
+        if i < 0x40 {
+            t[0][i] |= 0x20;
+        }
+        let b = i | 0x80;
+        t[0][i] |= match b {
+            0xC2 => 0x40 | SEQ_C2,
+            0xE1 => 0x40 | SEQ_E1,
+            0xE2 => 0x40 | SEQ_E2_80 | SEQ_E2_81,
+            0xE3 => 0x40 | SEQ_E3,
+            _ => 0,
+        };
+        t[1][i] = match b {
+            0x85 | 0xA0 => SEQ_C2,
+            0x9A => SEQ_E1,
+            0x80 => SEQ_E2_80 | SEQ_E3,
+            0x81 => SEQ_E2_81,
+            _ => 0,
+        };
+        t[2][i] = SEQ_C2
+            | match b {
+                0x80 => SEQ_E1 | SEQ_E2_80 | SEQ_E3,
+                0x81..=0x8A | 0xA8 | 0xA9 | 0xAF => SEQ_E2_80,
+                0x9F => SEQ_E2_81,
+                _ => 0,
+            };
+        i += 1;
+    }
+    t
+};
+
+/// Table `k` of [`TABLES`] as two vectors.
+#[inline(always)]
+unsafe fn table(k: usize) -> (__m512i, __m512i) {
+    // SAFETY: each table has 128 bytes, two unaligned 64-byte loads; AVX-512
+    // F is enabled in count_avx512, the only caller.
     unsafe {
         (
-            _mm512_loadu_si512(TABLE.as_ptr().cast()),
-            _mm512_loadu_si512(TABLE.as_ptr().add(64).cast()),
+            _mm512_loadu_si512(TABLES[k].as_ptr().cast()),
+            _mm512_loadu_si512(TABLES[k].as_ptr().add(64).cast()),
         )
     }
 }
@@ -141,26 +178,19 @@ macro_rules! splat {
     };
 }
 
-/// Bytes of `v` equal to `b`, as a mask.
-macro_rules! eq {
-    ($v:expr, $b:expr) => {
-        _mm512_cmpeq_epi8_mask($v, splat!($b))
-    };
-}
-
 impl Classify for Avx512 {
-    /// As `classify_lanes!`, with one table lookup (`vpermi2b`, on the low 7
-    /// bits of each byte) giving every class at once: bit 7 of the entry
-    /// marks ASCII whitespace (valid for bytes below 80), bit 6 the possible
-    /// lead bytes of multi-byte spaces (C2, E1..E3: valid for bytes from 80
-    /// on) and bit 5 the continuation bytes (80..BF).
+    /// As `classify_lanes!`, with table lookups (`vpermi2b`) instead of
+    /// compares: one gives every class of a byte at once, and where a block
+    /// has a possible lead of a multi-byte space, two more (of the next two
+    /// bytes) find the spaces (see [`TABLES`]). Mask-producing instructions
+    /// are the costly ones on Zen 4; this uses 3 per block, 5 with leads.
     #[inline(always)]
     unsafe fn classify(p: *const u8) -> Masks {
         // SAFETY: p..p+66 is readable (caller); AVX-512 BW and VBMI are
         // enabled in count_avx512, the only caller.
         unsafe {
             let v0 = _mm512_loadu_si512(p.cast());
-            let (lo, hi) = class_table();
+            let (lo, hi) = table(0);
             let t = _mm512_permutex2var_epi8(lo, v0, hi);
             let high = _mm512_movepi8_mask(v0);
             let ascii_ws = _mm512_movepi8_mask(_mm512_andnot_si512(v0, t));
@@ -168,22 +198,23 @@ impl Classify for Avx512 {
             let cont = _mm512_mask_test_epi8_mask(high, t, splat!(0x20));
             let (mut lead2, mut lead3) = (0, 0);
             if lead != 0 {
+                // The sets of sequences each byte of the window is in,
+                // intersected (see `TABLES`).
                 let v1 = _mm512_loadu_si512(p.add(1).cast());
                 let v2 = _mm512_loadu_si512(p.add(2).cast());
-                let (c2, e1, e2, e3) = (eq!(v0, 0xC2), eq!(v0, 0xE1), eq!(v0, 0xE2), eq!(v0, 0xE3));
-                lead2 = c2 & (eq!(v1, 0x85) | eq!(v1, 0xA0));
-                let v1_80 = eq!(v1, 0x80);
-                let v2_80 = eq!(v2, 0x80);
-                // E2 80 {80..8A, A8, A9, AF}
-                let e2_80_third =
-                    _mm512_cmple_epu8_mask(_mm512_sub_epi8(v2, splat!(0x80)), splat!(0x0A))
-                        | eq!(v2, 0xA8)
-                        | eq!(v2, 0xA9)
-                        | eq!(v2, 0xAF);
-                lead3 = (e1 & eq!(v1, 0x9A) & v2_80)
-                    | (e2 & v1_80 & e2_80_third)
-                    | (e2 & eq!(v1, 0x81) & eq!(v2, 0x9F))
-                    | (e3 & v1_80 & v2_80);
+                let (s1lo, s1hi) = table(1);
+                let (s2lo, s2hi) = table(2);
+                let both = _mm512_ternarylogic_epi64::<0x80>(
+                    t,
+                    _mm512_permutex2var_epi8(s1lo, v1, s1hi),
+                    _mm512_permutex2var_epi8(s2lo, v2, s2hi),
+                );
+                lead2 = _mm512_mask_test_epi8_mask(high, both, splat!(SEQ_C2));
+                lead3 = _mm512_mask_test_epi8_mask(
+                    high,
+                    both,
+                    splat!(SEQ_E1 | SEQ_E2_80 | SEQ_E2_81 | SEQ_E3),
+                );
             }
             Masks {
                 ascii_ws,
