@@ -85,8 +85,12 @@ pub fn count_units(units: &[u8], width: UnitWidth, opts: &Options) -> Result<Cou
         buf.clear();
         match width {
             UnitWidth::One => latin1_to_utf8(chunk, &mut buf),
-            // Two-byte units are at most U+FFFF: never an error.
-            UnitWidth::Two => units_to_utf8::<2>(chunk, &mut buf).unwrap_or(()),
+            UnitWidth::Two => {
+                if !crate::arch::ucs2_to_utf8(chunk, &mut buf) {
+                    // Two-byte units are at most U+FFFF: never an error.
+                    units_to_utf8::<2>(chunk, &mut buf).unwrap_or(());
+                }
+            }
             UnitWidth::Four => {
                 if let Err(i) = units_to_utf8::<4>(chunk, &mut buf) {
                     return Err(UnitsError::NotACodePoint(c * CHUNK + i));
@@ -138,6 +142,26 @@ fn latin1_to_utf8(bytes: &[u8], out: &mut Vec<u8>) {
     }
     for &b in groups.remainder() {
         push_utf8(b as u32, out);
+    }
+}
+
+/// Write the UTF-8 of `u` (below U+10000) at `out[at..]`; returns the new
+/// end.
+#[inline]
+pub(crate) fn put_bmp(u: u32, out: &mut [u8], at: usize) -> usize {
+    debug_assert!(u < 0x10000);
+    if u < 0x80 {
+        out[at] = u as u8;
+        at + 1
+    } else if u < 0x800 {
+        out[at] = 0xC0 | (u >> 6) as u8;
+        out[at + 1] = 0x80 | (u & 0x3F) as u8;
+        at + 2
+    } else {
+        out[at] = 0xE0 | (u >> 12) as u8;
+        out[at + 1] = 0x80 | ((u >> 6) & 0x3F) as u8;
+        out[at + 2] = 0x80 | (u & 0x3F) as u8;
+        at + 3
     }
 }
 
@@ -252,6 +276,41 @@ mod tests {
             if text.iter().all(|&u| u < 0x100) {
                 let got = count_units(&encode(&text, UnitWidth::One), UnitWidth::One, &o);
                 assert_eq!(got, Ok(want), "len {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_vector_transcoder_equals_the_scalar_one() {
+        let mut x = 99u64;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) as u32
+        };
+        for len in (0..200).chain([1000, 4099, CHUNK + 3]) {
+            // Mostly ASCII, mostly 2-byte, mostly 3-byte (surrogates too),
+            // and mixed, so that every path of every group is taken.
+            for mix in 0..4u32 {
+                let units: Vec<u16> = (0..len)
+                    .map(|_| {
+                        let r = next();
+                        let class = if mix == 3 { r % 3 } else { mix };
+                        (match class {
+                            0 => r % 0x80,
+                            1 => 0x80 + r % 0x780,
+                            _ => 0x800 + r % 0xF800,
+                        }) as u16
+                    })
+                    .collect();
+                let bytes: Vec<u8> = units.iter().flat_map(|u| u.to_ne_bytes()).collect();
+                let mut want = Vec::new();
+                units_to_utf8::<2>(&bytes, &mut want).unwrap();
+                let mut got = Vec::new();
+                if crate::arch::ucs2_to_utf8(&bytes, &mut got) {
+                    assert_eq!(got, want, "len {len}, mix {mix}");
+                }
             }
         }
     }

@@ -130,6 +130,24 @@ impl Backend {
     }
 }
 
+/// UCS-2 units to generalised UTF-8 into `out` (cleared first) with the
+/// best backend's transcoder, when it has one; false when it has none (then
+/// `out` is untouched).
+pub(crate) fn ucs2_to_utf8(units: &[u8], out: &mut Vec<u8>) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if Backend::best() == Backend::Avx512 && Backend::Avx512.is_supported() {
+        out.clear();
+        out.resize(3 * (units.len() / 2) + 64, 0);
+        // SAFETY: is_supported() checked AVX-512 F, BW, VL, VBMI2 and BMI2
+        // (POPCNT comes with them); `out` has the room the function asks.
+        let n = unsafe { x86_64::ucs2_to_utf8_avx512(units, out) };
+        out.truncate(n);
+        return true;
+    }
+    let _ = (units, out);
+    false
+}
+
 /// The portable classifier: SWAR, eight bytes per `u64`.
 ///
 /// Every test below is exact per byte (no carry or borrow crosses a byte),

@@ -579,3 +579,112 @@ impl Classify for Sse2 {
         crate::kernel::compress_portable(x, keep)
     }
 }
+
+/// UCS-2 units (native-endian, little on x86-64) to generalised UTF-8 (a
+/// surrogate as its 3-byte form), 32 units at a time: an ASCII run is
+/// narrowed, units below U+0800 become 16-bit words and units below U+10000
+/// 32-bit words of their UTF-8, and `vpcompressb` squeezes out the unused
+/// bytes. Returns how many bytes of `out` were written.
+///
+/// # Safety
+/// The CPU must support AVX-512 F, BW, VL and VBMI2, and BMI2 and POPCNT.
+/// (Bounds are checked: `out` must have room for 3 bytes per unit and 64
+/// of slack, or this panics.)
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
+pub(super) unsafe fn ucs2_to_utf8_avx512(units: &[u8], out: &mut [u8]) -> usize {
+    let n = units.len() / 2;
+    assert!(
+        out.len() >= 3 * n + 64,
+        "room for the UTF-8 and a vector of slack"
+    );
+    let mut at = 0;
+    let mut i = 0;
+    while i + 32 <= n {
+        // SAFETY: 64 bytes from 2i are in `units` (i + 32 <= n); every store
+        // below writes at most 64 bytes at `at`, and at <= 3i < out.len() - 64
+        // (each unit adds at most 3 bytes); the CPU features are this
+        // function's contract.
+        unsafe {
+            let v = _mm512_loadu_si512(units.as_ptr().add(2 * i).cast());
+            let ascii = _mm512_cmplt_epu16_mask(v, _mm512_set1_epi16(0x80));
+            if ascii == u32::MAX {
+                _mm256_storeu_si256(out.as_mut_ptr().add(at).cast(), _mm512_cvtepi16_epi8(v));
+                at += 32;
+                i += 32;
+                continue;
+            }
+            let below_800 = _mm512_cmplt_epu16_mask(v, _mm512_set1_epi16(0x800));
+            if below_800 == u32::MAX {
+                // [C0 | u >> 6, 80 | u & 3F] or [u]: byte 2k always, byte
+                // 2k + 1 when unit k is not ASCII.
+                let hi = _mm512_or_si512(_mm512_srli_epi16::<6>(v), _mm512_set1_epi16(0xC0));
+                let lo = _mm512_or_si512(
+                    _mm512_and_si512(v, _mm512_set1_epi16(0x3F)),
+                    _mm512_set1_epi16(0x80),
+                );
+                let two = _mm512_or_si512(hi, _mm512_slli_epi16::<8>(lo));
+                let words = _mm512_mask_blend_epi16(ascii, two, v);
+                let keep = 0x5555_5555_5555_5555 | _pdep_u64(!ascii as u64, 0xAAAA_AAAA_AAAA_AAAA);
+                let packed = _mm512_maskz_compress_epi8(keep, words);
+                _mm512_storeu_si512(out.as_mut_ptr().add(at).cast(), packed);
+                at += keep.count_ones() as usize;
+                i += 32;
+                continue;
+            }
+            // Up to 3 bytes a unit: two halves of 16 units in 32-bit lanes.
+            for half in 0..2 {
+                let u = _mm512_cvtepu16_epi32(if half == 0 {
+                    _mm512_castsi512_si256(v)
+                } else {
+                    _mm512_extracti64x4_epi64::<1>(v)
+                });
+                // (A macro, not a closure: see `splat!`.)
+                macro_rules! c {
+                    ($x:expr) => {
+                        _mm512_set1_epi32($x)
+                    };
+                }
+                let lt80 = _mm512_cmplt_epu32_mask(u, c!(0x80));
+                let lt800 = _mm512_cmplt_epu32_mask(u, c!(0x800));
+                let six = _mm512_and_si512(_mm512_srli_epi32::<6>(u), c!(0x3F));
+                let low = _mm512_or_si512(_mm512_and_si512(u, c!(0x3F)), c!(0x80));
+                // 3 bytes: E0 | u >> 12, 80 | (u >> 6) & 3F, 80 | u & 3F.
+                let three = _mm512_or_si512(
+                    _mm512_or_si512(_mm512_srli_epi32::<12>(u), c!(0xE0)),
+                    _mm512_or_si512(
+                        _mm512_slli_epi32::<8>(_mm512_or_si512(six, c!(0x80))),
+                        _mm512_slli_epi32::<16>(low),
+                    ),
+                );
+                // 2 bytes: C0 | u >> 6, 80 | u & 3F.
+                let two = _mm512_or_si512(
+                    _mm512_or_si512(_mm512_srli_epi32::<6>(u), c!(0xC0)),
+                    _mm512_slli_epi32::<8>(low),
+                );
+                let words =
+                    _mm512_mask_blend_epi32(lt80, _mm512_mask_blend_epi32(lt800, three, two), u);
+                // Bytes kept per lane: 1, 2 or 3 low bytes.
+                let len = _mm512_sub_epi32(
+                    c!(3),
+                    _mm512_add_epi32(
+                        _mm512_maskz_mov_epi32(lt80, c!(1)),
+                        _mm512_maskz_mov_epi32(lt800, c!(1)),
+                    ),
+                );
+                let len_bytes = _mm512_mullo_epi32(len, c!(0x0101_0101));
+                let pos = c!(0x0302_0100);
+                let keep = _mm512_cmplt_epu8_mask(pos, len_bytes);
+                let packed = _mm512_maskz_compress_epi8(keep, words);
+                _mm512_storeu_si512(out.as_mut_ptr().add(at).cast(), packed);
+                at += keep.count_ones() as usize;
+            }
+            i += 32;
+        }
+    }
+    // The last units, one at a time.
+    for k in i..n {
+        let u = u16::from_ne_bytes([units[2 * k], units[2 * k + 1]]) as u32;
+        at = crate::ucs::put_bmp(u, out, at);
+    }
+    at
+}
