@@ -80,21 +80,33 @@ pub(crate) trait Classify {
         }
     }
 
-    /// [`Classify::the_a`] for the first block of a text, whose look-behind
-    /// is not readable: the start of the text is a space, so the masks are
-    /// the block's own, shifted.
+    /// [`Classify::the_a`] for a block whose look-behind is not in memory
+    /// before it (the first block of a text, or a block of the padded copy
+    /// of its tail): `before` holds the three bytes before the block, the
+    /// nearest in its low byte (spaces at the start of a text). The masks
+    /// are the block's own, shifted, with the bits from `before` below.
     ///
     /// # Safety
     /// `p..p + READ` must be readable; the CPU must support the backend's
     /// features.
     #[inline(always)]
-    unsafe fn the_a_first(p: *const u8) -> (u64, u64) {
+    unsafe fn the_a_after(p: *const u8, before: [u8; BEHIND]) -> (u64, u64) {
+        // Bit k set when before[k] (k = 0: the byte just before) is `c`.
+        let bits = |c: u8| {
+            before
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (k, &b)| m | ((b == c) as u64) << k)
+        };
+        // The bits of bytes -3, -2, -1 at positions 0, 1, 2 once shifted
+        // into place: byte -1 is bit (shift - 1), byte -2 bit (shift - 2).
+        let behind = |c: u8, shift: u32| bits(c).reverse_bits() >> (64 - shift);
         // SAFETY: forwarded contract.
         unsafe {
-            let the = (Self::eq_any(p, b"t") << 3)
-                & (Self::eq_any(p, b"h") << 2)
-                & (Self::eq_any(p, b"e") << 1);
-            (the, Self::eq_any(p, b"a") << 1)
+            let the = (Self::eq_any(p, b"t") << 3 | behind(b't', 3))
+                & (Self::eq_any(p, b"h") << 2 | behind(b'h', 2))
+                & (Self::eq_any(p, b"e") << 1 | behind(b'e', 1));
+            (the, Self::eq_any(p, b"a") << 1 | behind(b'a', 1))
         }
     }
 
@@ -441,6 +453,38 @@ fn shr_or_zero(x: u64, s: u64) -> u64 {
     }
 }
 
+/// How the long-word window is built for one `longer_than`, worked out once
+/// per [`Options`] (a call on a tiny text must not loop over it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Window {
+    steps: [u32; 6],
+    nsteps: usize,
+    depth: usize,
+    long_window: Option<u64>,
+    default: bool,
+}
+
+impl Window {
+    pub(crate) fn new(longer_than: u64) -> Self {
+        let mut w = Window::default();
+        if longer_than >= WINDOW_BITS {
+            w.long_window = Some(longer_than.saturating_add(1));
+            return w;
+        }
+        let window = longer_than as u32 + 1;
+        let mut covered = 1;
+        while covered < window {
+            let step = covered.min(window - covered);
+            w.steps[w.nsteps] = step;
+            w.nsteps += 1;
+            covered += step;
+        }
+        w.depth = (longer_than as usize + 1).div_ceil(16).clamp(1, HISTORY);
+        w.default = w.steps[..w.nsteps] == DEFAULT_STEPS;
+        w
+    }
+}
+
 /// The doubling steps of the default window (N + 1 = 9 = 1 + 1 + 2 + 4 + 1).
 const DEFAULT_STEPS: [u32; 4] = [1, 2, 4, 1];
 
@@ -466,6 +510,8 @@ fn double<const B: usize>(hi: &mut Lanes<B>, lo: &mut Lanes<B>, s: u32) {
 struct LongWords<const B: usize> {
     steps: [u32; 6],
     nsteps: usize,
+    /// The steps are DEFAULT_STEPS.
+    default: bool,
     /// Lanes of look-behind the window needs: ceil((N + 1) / 16).
     depth: usize,
     /// `Some(N + 1)` when N + 1 > 64: run lengths (`run`: non-space code
@@ -480,34 +526,21 @@ struct LongWords<const B: usize> {
 }
 
 impl<const B: usize> LongWords<B> {
-    fn new(longer_than: u64) -> Self {
+    fn new(w: &Window) -> Self {
         const { assert!(B >= 1 && B <= MAX_LANES) };
-        let mut s = LongWords {
-            steps: [0; 6],
-            nsteps: 0,
-            depth: 0,
-            long_window: None,
+        LongWords {
+            steps: w.steps,
+            nsteps: w.nsteps,
+            depth: w.depth,
+            long_window: w.long_window,
+            default: w.default,
             run: 0,
             hist_top: [0; HISTORY],
             // Before the text: blocks of spaces, one code point per byte.
             hist_k: [64; HISTORY],
             long: [0; B],
             long_runs: 0,
-        };
-        if longer_than >= WINDOW_BITS {
-            s.long_window = Some(longer_than.saturating_add(1));
-            return s;
         }
-        let window = longer_than as u32 + 1;
-        let mut covered = 1;
-        while covered < window {
-            let step = covered.min(window - covered);
-            s.steps[s.nsteps] = step;
-            s.nsteps += 1;
-            covered += step;
-        }
-        s.depth = (longer_than as usize + 1).div_ceil(16).clamp(1, HISTORY);
-        s
     }
 
     /// A batch: `cp[j]` holds the `k[j]` code points of block j (bit = non-
@@ -543,7 +576,7 @@ impl<const B: usize> LongWords<B> {
         }
         // r bit p: code points p-N ..= p are all non-space.
         let mut hi = *cp;
-        if self.steps[..self.nsteps] == DEFAULT_STEPS {
+        if self.default {
             // The default (N = 8), with constant shifts.
             for s in DEFAULT_STEPS {
                 double(&mut hi, &mut lo, s);
@@ -619,7 +652,7 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
         text,
         opts,
         plan: opts.plan(),
-        long: LongWords::new(opts.longer_than()),
+        long: LongWords::new(opts.window()),
         words: [0; B],
         ignored: [0; B],
         ignored_long: [0; B],
@@ -653,6 +686,7 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
                 std::array::from_fn(|j| p.wrapping_add(i + 64 * j)),
                 B,
                 i,
+                [None; B],
             )
         };
         if full {
@@ -673,18 +707,25 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
     };
     let t = i + 64 * direct;
     let rest = &text[t..];
-    // The tail's copy: the BEHIND bytes before it, the rest, spaces.
-    let mut buf = [b' '; BEHIND + TAIL];
-    // (Byte by byte: a copy of a variable length would be a `memcpy` call,
-    // and a row of a column is nothing but a tail.)
-    for b in 1..=t.min(BEHIND) {
-        buf[BEHIND - b] = text[t - b];
-    }
-    let (_, tail) = buf.split_at_mut(BEHIND);
-    let tail: &mut [u8; TAIL] = tail.try_into().unwrap();
+    // The tail's copy: the rest, then spaces. Its blocks are read at the
+    // offsets it was written at (a load across two stores would wait for
+    // both to reach the cache), and get their look-behind as a value.
+    let mut buf = [b' '; TAIL];
     // SAFETY: rest.len() < READ by the choice of `direct`; the CPU features
     // are this function's contract.
-    unsafe { C::fill_tail(tail, rest) };
+    unsafe { C::fill_tail(&mut buf, rest) };
+    // The BEHIND bytes before each tail block, the nearest first.
+    let before = |b: usize| -> [u8; BEHIND] {
+        std::array::from_fn(|k| {
+            let at = t + 64 * b; // where the tail block starts, in the text
+            if at > k {
+                *text.get(at - k - 1).unwrap_or(&b' ')
+            } else {
+                b' '
+            }
+        })
+    };
+    let tail_before = [before(0), before(1)];
     let blocks = direct + rest.len() / 64 + 1;
     let mut j = 0;
     while j < blocks {
@@ -696,13 +737,19 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
                 p.wrapping_add(i + 64 * b)
             } else {
                 // b - direct <= rest.len() / 64 <= 1, so the block at
-                // BEHIND + 64(b - direct) has BEHIND bytes before it and
-                // READ after it in `buf`. Lanes past `m` are not read.
-                buf.as_ptr().wrapping_add(BEHIND + 64 * (b - direct).min(1))
+                // 64(b - direct) has READ bytes in `buf`. Lanes past `m` are
+                // not read.
+                buf.as_ptr().wrapping_add(64 * (b - direct).min(1))
             }
         });
-        // SAFETY: every pointer below `m` has READ readable bytes (above).
-        unsafe { k.classify::<C>(&mut bufs[cur], ptrs, m, i + 64 * j) };
+        let behind = std::array::from_fn(|l| {
+            let b = j + l;
+            (b >= direct).then(|| tail_before[(b - direct).min(1)])
+        });
+        // SAFETY: every pointer below `m` has READ readable bytes (above),
+        // and BEHIND before it where `behind` is None and it is not the
+        // text's first block.
+        unsafe { k.classify::<C>(&mut bufs[cur], ptrs, m, i + 64 * j, behind) };
         if full {
             k.lanes(&bufs[cur ^ 1]);
         }
@@ -784,6 +831,7 @@ impl<const B: usize> Kernel<'_, B> {
         ptrs: [*const u8; B],
         m: usize,
         base: usize,
+        behind: [Option<[u8; BEHIND]>; B],
     ) {
         let plan = self.plan;
         let nbytes = plan.bytes.len();
@@ -808,12 +856,12 @@ impl<const B: usize> Kernel<'_, B> {
             out.k[j] = keep.count_ones() as u64;
             if plan.default_pair {
                 // SAFETY: forwarded contract; the text's first block has
-                // nothing before it to read.
+                // nothing before it to read, a tail block has it as a value.
                 let (the, a) = unsafe {
-                    if base + 64 * j == 0 {
-                        C::the_a_first(ptrs[j])
-                    } else {
-                        C::the_a(ptrs[j])
+                    match behind[j] {
+                        Some(before) => C::the_a_after(ptrs[j], before),
+                        None if base + 64 * j == 0 => C::the_a_after(ptrs[j], [b' '; BEHIND]),
+                        None => C::the_a(ptrs[j]),
                     }
                 };
                 out.eq[0][j] = the;

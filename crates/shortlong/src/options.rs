@@ -20,6 +20,7 @@ pub struct Options {
     max_len: usize,
     /// How the kernel matches `ignore` (derived from the fields above).
     plan: crate::kernel::IgnorePlan,
+    window: crate::kernel::Window,
 }
 
 /// Why an ignore entry was rejected.
@@ -101,12 +102,14 @@ impl Options {
         let lengths = entries.iter().fold(0u64, |m, e| m | 1 << e.len().min(63));
         let max_len = entries.iter().map(|e| e.len()).max().unwrap_or(0);
         let plan = crate::kernel::IgnorePlan::new(&entries, longer_than);
+        let window = crate::kernel::Window::new(longer_than);
         Ok(Options {
             longer_than,
             ignore: entries,
             lengths,
             max_len,
             plan,
+            window,
         })
     }
 
@@ -123,6 +126,10 @@ impl Options {
     /// The longest ignore entry, in bytes (0 without entries).
     pub fn max_ignore_len(&self) -> usize {
         self.max_len
+    }
+
+    pub(crate) fn window(&self) -> &crate::kernel::Window {
+        &self.window
     }
 
     pub(crate) fn plan(&self) -> &crate::kernel::IgnorePlan {
