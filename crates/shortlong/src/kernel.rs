@@ -371,6 +371,10 @@ fn space_or_end(text: &[u8], i: usize) -> bool {
     }
 }
 
+/// Texts shorter than this (a row of a column, typically) go through batches
+/// of one block: a wide batch costs the same for one block as for eight.
+pub(crate) const SMALL: usize = 256;
+
 /// Blocks per batch are at most this many (the stream buffer holds two
 /// batches' worth of words).
 pub(crate) const MAX_LANES: usize = 16;

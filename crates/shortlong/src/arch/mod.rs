@@ -124,7 +124,13 @@ impl Backend {
             }
             _ => {
                 // SAFETY: the portable classifier uses no CPU features.
-                unsafe { kernel::count_region::<Portable, 2>(text, opts) }
+                unsafe {
+                    if text.len() < kernel::SMALL {
+                        kernel::count_region::<Portable, 1>(text, opts)
+                    } else {
+                        kernel::count_region::<Portable, 4>(text, opts)
+                    }
+                }
             }
         }
     }

@@ -6,13 +6,9 @@
 //! `count_*` entry point, which is the only place the kernel is instantiated
 //! for it. `Backend::is_supported` checks those features before any call.
 
-use crate::kernel::{count_region, Classify, Masks, TAIL};
+use crate::kernel::{count_region, Classify, Masks, SMALL, TAIL};
 use crate::{Counts, Options};
 use std::arch::x86_64::*;
-
-/// Texts shorter than this (a row of a column, typically) go through batches
-/// of one block: a wide batch costs the same for one block as for eight.
-const SMALL: usize = 256;
 
 /// # Safety
 /// The CPU must support AVX-512 F, BW, VL, VPOPCNTDQ, VBMI and VBMI2, and BMI2.
@@ -48,7 +44,13 @@ pub(super) unsafe fn count_avx2(text: &[u8], opts: &Options) -> Counts {
 /// SSE2 is baseline on x86-64, so this is always sound there.
 pub(super) unsafe fn count_sse2(text: &[u8], opts: &Options) -> Counts {
     // SAFETY: SSE2 is always present on x86-64.
-    unsafe { count_region::<Sse2, 2>(text, opts) }
+    unsafe {
+        if text.len() < SMALL {
+            count_region::<Sse2, 1>(text, opts)
+        } else {
+            count_region::<Sse2, 4>(text, opts)
+        }
+    }
 }
 
 /// The whitespace logic, written once for every vector width. The caller
