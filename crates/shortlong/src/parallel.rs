@@ -37,15 +37,19 @@ pub(crate) fn pool() -> Arc<rayon::ThreadPool> {
     pool
 }
 
-/// Run `work` on `workers` threads of the pool (or here, for one).
+/// Run `work` on `workers` threads: this one and `workers - 1` of the pool.
+/// (The calling thread works too: handing all of it to the pool would cost
+/// one more thread wake-up and leave this thread idle: two threads' gain on
+/// a 1 MiB text was 1.06x that way, and is 1.5x this way.)
 pub(crate) fn run_workers(workers: usize, work: impl Fn() + Sync) {
     if workers <= 1 {
         work();
     } else {
-        pool().scope(|s| {
-            for _ in 0..workers {
+        pool().in_place_scope(|s| {
+            for _ in 1..workers {
                 s.spawn(|_| work());
             }
+            work();
         });
     }
 }

@@ -106,15 +106,18 @@ impl Backend {
     /// Count a region (see [`crate::kernel::count_region`]) with this
     /// backend; falls back to the portable one when unsupported.
     pub(crate) fn count_region(self, text: &[u8], opts: &Options) -> Counts {
+        // `best()` is supported by construction: checking it again per call
+        // costs a few feature tests per row of a column.
+        let supported = self == Backend::best() || self.is_supported();
         match self {
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx512 if self.is_supported() => {
-                // SAFETY: is_supported() checked the CPU features.
+            Backend::Avx512 if supported => {
+                // SAFETY: best() and is_supported() check the CPU features.
                 unsafe { x86_64::count_avx512(text, opts) }
             }
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx2 if self.is_supported() => {
-                // SAFETY: is_supported() checked the CPU features.
+            Backend::Avx2 if supported => {
+                // SAFETY: best() and is_supported() check the CPU features.
                 unsafe { x86_64::count_avx2(text, opts) }
             }
             #[cfg(target_arch = "x86_64")]
