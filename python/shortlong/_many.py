@@ -332,13 +332,15 @@ def _to_arrow(rows: _Out) -> Any:
 
     words, ignored, long, fraction, null = _columns(rows)
     mask = null if null.any() else None
-    return pa.table(
-        {
-            "words": pa.array(words, mask=mask),
-            "ignored": pa.array(ignored, mask=mask),
-            "long": pa.array(long, mask=mask),
-            "fraction": pa.array(fraction, mask=np.isnan(fraction)),
-        }
+    # from_arrays, not pa.table({...}): half the fixed cost of a call.
+    return pa.Table.from_arrays(
+        [
+            pa.array(words, mask=mask),
+            pa.array(ignored, mask=mask),
+            pa.array(long, mask=mask),
+            pa.array(fraction, mask=np.isnan(fraction)),
+        ],
+        names=["words", "ignored", "long", "fraction"],
     )
 
 
