@@ -92,7 +92,11 @@ pub fn count_units(units: &[u8], width: UnitWidth, opts: &Options) -> Result<Cou
                 }
             }
             UnitWidth::Four => {
-                if let Err(i) = units_to_utf8::<4>(chunk, &mut buf) {
+                let r = match crate::arch::ucs4_to_utf8(chunk, &mut buf) {
+                    Some(r) => r,
+                    None => units_to_utf8::<4>(chunk, &mut buf),
+                };
+                if let Err(i) = r {
                     return Err(UnitsError::NotACodePoint(c * CHUNK + i));
                 }
             }
@@ -143,6 +147,19 @@ fn latin1_to_utf8(bytes: &[u8], out: &mut Vec<u8>) {
     for &b in groups.remainder() {
         push_utf8(b as u32, out);
     }
+}
+
+/// Write the UTF-8 of code point `u` at `out[at..]`; returns the new end.
+#[inline]
+pub(crate) fn put_utf8(u: u32, out: &mut [u8], at: usize) -> usize {
+    if u < 0x10000 {
+        return put_bmp(u, out, at);
+    }
+    out[at] = 0xF0 | (u >> 18) as u8;
+    out[at + 1] = 0x80 | ((u >> 12) & 0x3F) as u8;
+    out[at + 2] = 0x80 | ((u >> 6) & 0x3F) as u8;
+    out[at + 3] = 0x80 | (u & 0x3F) as u8;
+    at + 4
 }
 
 /// Write the UTF-8 of `u` (below U+10000) at `out[at..]`; returns the new
@@ -310,6 +327,52 @@ mod tests {
                 let mut got = Vec::new();
                 if crate::arch::ucs2_to_utf8(&bytes, &mut got) {
                     assert_eq!(got, want, "len {len}, mix {mix}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_vector_ucs4_transcoder_equals_the_scalar_one() {
+        let mut x = 5u64;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) as u32
+        };
+        for len in (0..100).chain([1000, 4099]) {
+            for mix in 0..5u32 {
+                let units: Vec<u32> = (0..len)
+                    .map(|_| {
+                        let r = next();
+                        let class = if mix == 4 { r % 4 } else { mix };
+                        match class {
+                            0 => r % 0x80,
+                            1 => 0x80 + r % 0x780,
+                            2 => 0x800 + r % 0xF800,
+                            _ => 0x10000 + r % 0x100000,
+                        }
+                    })
+                    .collect();
+                let bytes: Vec<u8> = units.iter().flat_map(|u| u.to_ne_bytes()).collect();
+                let mut want = Vec::new();
+                units_to_utf8::<4>(&bytes, &mut want).unwrap();
+                let mut got = Vec::new();
+                if let Some(r) = crate::arch::ucs4_to_utf8(&bytes, &mut got) {
+                    assert_eq!(r, Ok(()));
+                    assert_eq!(got, want, "len {len}, mix {mix}");
+                }
+                // A unit above U+10FFFF is reported at its index.
+                if len > 0 {
+                    let mut bad = bytes.clone();
+                    let k = len / 2;
+                    bad[4 * k..4 * k + 4].copy_from_slice(&0x11_0000u32.to_ne_bytes());
+                    let mut out = Vec::new();
+                    if let Some(r) = crate::arch::ucs4_to_utf8(&bad, &mut out) {
+                        assert_eq!(r, Err(k));
+                    }
+                    assert_eq!(units_to_utf8::<4>(&bad, &mut out), Err(k));
                 }
             }
         }

@@ -157,6 +157,24 @@ pub(crate) fn ucs2_to_utf8(units: &[u8], out: &mut Vec<u8>) -> bool {
     false
 }
 
+/// UCS-4 units to generalised UTF-8 into `out`, as [`ucs2_to_utf8`]:
+/// `Some(Err(k))` for a unit above U+10FFFF at index k; `None` when the best
+/// backend has no transcoder.
+pub(crate) fn ucs4_to_utf8(units: &[u8], out: &mut Vec<u8>) -> Option<Result<(), usize>> {
+    #[cfg(target_arch = "x86_64")]
+    if Backend::best() == Backend::Avx512 && Backend::Avx512.is_supported() {
+        out.clear();
+        out.resize(4 * (units.len() / 4) + 64, 0);
+        // SAFETY: is_supported() checked AVX-512 F, BW, VL, VBMI2 and BMI2
+        // (POPCNT comes with them); `out` has the room the function asks.
+        let r = unsafe { x86_64::ucs4_to_utf8_avx512(units, out) };
+        out.truncate(*r.as_ref().unwrap_or(&0));
+        return Some(r.map(|_| ()));
+    }
+    let _ = (units, out);
+    None
+}
+
 /// The portable classifier: SWAR, eight bytes per `u64`.
 ///
 /// Every test below is exact per byte (no carry or borrow crosses a byte),

@@ -690,3 +690,102 @@ pub(super) unsafe fn ucs2_to_utf8_avx512(units: &[u8], out: &mut [u8]) -> usize 
     }
     at
 }
+
+/// UCS-4 units (native-endian) to generalised UTF-8, 16 units at a time, as
+/// [`ucs2_to_utf8_avx512`] with 4-byte sequences too. `Err(k)` for a unit
+/// above U+10FFFF at index k (then `out` holds no defined result).
+///
+/// # Safety
+/// As for [`ucs2_to_utf8_avx512`]. (`out` must have room for 4 bytes per
+/// unit and 64 of slack, or this panics.)
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
+pub(super) unsafe fn ucs4_to_utf8_avx512(units: &[u8], out: &mut [u8]) -> Result<usize, usize> {
+    let n = units.len() / 4;
+    assert!(
+        out.len() >= 4 * n + 64,
+        "room for the UTF-8 and a vector of slack"
+    );
+    // (A macro, not a closure: see `splat!`.)
+    macro_rules! c {
+        ($x:expr) => {
+            _mm512_set1_epi32($x)
+        };
+    }
+    let mut at = 0;
+    let mut i = 0;
+    while i + 16 <= n {
+        // SAFETY: 64 bytes from 4i are in `units` (i + 16 <= n); each store
+        // writes at most 64 bytes at `at` <= 4i < out.len() - 64; the CPU
+        // features are this function's contract.
+        unsafe {
+            let u = _mm512_loadu_si512(units.as_ptr().add(4 * i).cast());
+            let bad = _mm512_cmpgt_epu32_mask(u, c!(0x10FFFF));
+            if bad != 0 {
+                // Write the units before it, then report it.
+                let k = i + bad.trailing_zeros() as usize;
+                return Err(k);
+            }
+            let lt80 = _mm512_cmplt_epu32_mask(u, c!(0x80));
+            if lt80 == 0xFFFF {
+                _mm_storeu_si128(out.as_mut_ptr().add(at).cast(), _mm512_cvtepi32_epi8(u));
+                at += 16;
+                i += 16;
+                continue;
+            }
+            let lt800 = _mm512_cmplt_epu32_mask(u, c!(0x800));
+            let lt10000 = _mm512_cmplt_epu32_mask(u, c!(0x10000));
+            // A continuation byte of the low 6 bits of each lane.
+            macro_rules! cont {
+                ($x:expr) => {
+                    _mm512_or_si512(_mm512_and_si512($x, c!(0x3F)), c!(0x80))
+                };
+            }
+            let b6 = cont!(_mm512_srli_epi32::<6>(u));
+            let b12 = cont!(_mm512_srli_epi32::<12>(u));
+            let b0 = cont!(u);
+            let two = _mm512_or_si512(
+                _mm512_or_si512(_mm512_srli_epi32::<6>(u), c!(0xC0)),
+                _mm512_slli_epi32::<8>(b0),
+            );
+            let three = _mm512_or_si512(
+                _mm512_or_si512(_mm512_srli_epi32::<12>(u), c!(0xE0)),
+                _mm512_or_si512(_mm512_slli_epi32::<8>(b6), _mm512_slli_epi32::<16>(b0)),
+            );
+            let four = _mm512_or_si512(
+                _mm512_or_si512(
+                    _mm512_or_si512(_mm512_srli_epi32::<18>(u), c!(0xF0)),
+                    _mm512_slli_epi32::<8>(b12),
+                ),
+                _mm512_or_si512(_mm512_slli_epi32::<16>(b6), _mm512_slli_epi32::<24>(b0)),
+            );
+            let words = _mm512_mask_blend_epi32(
+                lt80,
+                _mm512_mask_blend_epi32(lt800, _mm512_mask_blend_epi32(lt10000, four, three), two),
+                u,
+            );
+            // Bytes kept per lane: 4 minus one for each threshold below.
+            let below = _mm512_add_epi32(
+                _mm512_add_epi32(
+                    _mm512_maskz_mov_epi32(lt80, c!(1)),
+                    _mm512_maskz_mov_epi32(lt800, c!(1)),
+                ),
+                _mm512_maskz_mov_epi32(lt10000, c!(1)),
+            );
+            let len_bytes = _mm512_mullo_epi32(_mm512_sub_epi32(c!(4), below), c!(0x0101_0101));
+            let keep = _mm512_cmplt_epu8_mask(c!(0x0302_0100), len_bytes);
+            let packed = _mm512_maskz_compress_epi8(keep, words);
+            _mm512_storeu_si512(out.as_mut_ptr().add(at).cast(), packed);
+            at += keep.count_ones() as usize;
+            i += 16;
+        }
+    }
+    for k in i..n {
+        let b: [u8; 4] = units[4 * k..4 * k + 4].try_into().unwrap();
+        let u = u32::from_ne_bytes(b);
+        if u > 0x10FFFF {
+            return Err(k);
+        }
+        at = crate::ucs::put_utf8(u, out, at);
+    }
+    Ok(at)
+}
