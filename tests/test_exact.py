@@ -79,6 +79,15 @@ def test_long_strs_in_their_own_storage_match_the_reference(text: str) -> None:
     )
 
 
+def test_large_strs_in_their_own_storage_on_threads() -> None:
+    # 1 MiB of storage or more is cut after whitespace and counted on threads.
+    for width_char in ("", "\xe9", "\u20ac", "\U0001f600"):
+        text = ("encyclop\xe9dia the \u3000a\x85 " + width_char + "wordwordwo ") * 40_000
+        expected = reference_counts(text)
+        for threads in (1, 2, 3, None):
+            assert tuple(shortlong.count(text, threads=threads)) == expected
+
+
 def test_str_storage_is_read_in_place_on_cpython() -> None:
     from shortlong import _ffi
 

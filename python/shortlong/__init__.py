@@ -179,7 +179,7 @@ def _count(
     nthreads = _threads(threads)
     out = _ffi_.new("SlCounts *")
     if width:
-        _ffi.check(_lib.sl_count_units(opts, data, n, width, out))
+        _ffi.check(_lib.sl_count_units(opts, data, n, width, nthreads, out))
         return WordCounts(out.words, out.ignored, out.long_words)
     status = _lib.sl_count(opts, data, n, nthreads, out, _NULL)
     if status != 0:
@@ -282,7 +282,7 @@ def count(
         elif units[2] == 0:
             status = _sl_count_quick(opts, units[0], units[1], ptr)
         else:
-            status = _sl_count_units(opts, units[0], units[1], units[2], ptr)
+            status = _sl_count_units(opts, units[0], units[1], units[2], 0, ptr)
         if status == 0:
             return _new_counts(WordCounts, buf)
     return _count(text, longer_than, ignore, errors, threads)

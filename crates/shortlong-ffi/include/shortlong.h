@@ -350,6 +350,8 @@ double sl_short_long_or_nan(const struct SlOptions *options, const uint8_t *text
  `errors` setting does not apply (code units cannot be malformed).
 
  - `units`, `len`: `len` bytes (not units); `(NULL, 0)` is empty.
+ - `threads`: as for `sl_count` (a text of 1 MiB or more is cut after
+   whitespace and counted on several threads; the result is the same).
  - `SL_STATUS_BAD_LAYOUT` when `width` is not 1, 2 or 4 or `len` is not a
    multiple of it; `SL_STATUS_NOT_A_CODE_POINT` for a 4-byte unit above
    U+10FFFF.
@@ -362,11 +364,13 @@ SlStatus sl_count_units(const struct SlOptions *options,
                         const uint8_t *units,
                         size_t len,
                         size_t width,
+                        size_t threads,
                         struct SlCounts *out);
 
 /*
- `sl_count_units` as the fraction `sl_short_long_or_nan` gives: NaN for
- any status other than OK (no words remain, or bad arguments).
+ `sl_count_units` (threads 0) as the fraction `sl_short_long_or_nan`
+ gives: NaN for any status other than OK (no words remain, or bad
+ arguments).
 
  # Safety
  As for `sl_count_units`.

@@ -503,6 +503,8 @@ pub unsafe extern "C" fn sl_short_long_or_nan(
 /// `errors` setting does not apply (code units cannot be malformed).
 ///
 /// - `units`, `len`: `len` bytes (not units); `(NULL, 0)` is empty.
+/// - `threads`: as for `sl_count` (a text of 1 MiB or more is cut after
+///   whitespace and counted on several threads; the result is the same).
 /// - `SL_STATUS_BAD_LAYOUT` when `width` is not 1, 2 or 4 or `len` is not a
 ///   multiple of it; `SL_STATUS_NOT_A_CODE_POINT` for a 4-byte unit above
 ///   U+10FFFF.
@@ -516,6 +518,7 @@ pub unsafe extern "C" fn sl_count_units(
     units: *const u8,
     len: usize,
     width: usize,
+    threads: usize,
     out: *mut SlCounts,
 ) -> SlStatus {
     guard(|| {
@@ -523,14 +526,15 @@ pub unsafe extern "C" fn sl_count_units(
             return Err(SlStatus::NullPointer);
         }
         // SAFETY: forwarded caller contract.
-        let c = unsafe { count_units(options, units, len, width)? };
+        let c = unsafe { count_units(options, units, len, width, threads)? };
         put(out, counts_to_c(c));
         Ok(())
     })
 }
 
-/// `sl_count_units` as the fraction `sl_short_long_or_nan` gives: NaN for
-/// any status other than OK (no words remain, or bad arguments).
+/// `sl_count_units` (threads 0) as the fraction `sl_short_long_or_nan`
+/// gives: NaN for any status other than OK (no words remain, or bad
+/// arguments).
 ///
 /// # Safety
 /// As for `sl_count_units`.
@@ -544,7 +548,7 @@ pub unsafe extern "C" fn sl_short_long_units_or_nan(
     let mut out = f64::NAN;
     guard(|| {
         // SAFETY: forwarded caller contract.
-        let c = unsafe { count_units(options, units, len, width)? };
+        let c = unsafe { count_units(options, units, len, width, 0)? };
         out = c.fraction().ok_or(SlStatus::NoWords)?;
         Ok(())
     });
@@ -558,11 +562,12 @@ unsafe fn count_units(
     units: *const u8,
     len: usize,
     width: usize,
+    threads: usize,
 ) -> Result<Counts, SlStatus> {
     let width = UnitWidth::from_bytes(width).ok_or(SlStatus::BadLayout)?;
     // SAFETY: forwarded caller contract.
     let (o, t) = unsafe { (self::options(options), self::text(units, len)?) };
-    shortlong::count_units(t, width, &o.options).map_err(|e| match e {
+    shortlong::count_units_threads(t, width, &o.options, threads).map_err(|e| match e {
         UnitsError::Length => SlStatus::BadLayout,
         UnitsError::NotACodePoint(_) => SlStatus::NotACodePoint,
     })

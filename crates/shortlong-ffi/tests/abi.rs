@@ -490,7 +490,7 @@ fn code_units_equal_their_utf8_and_bad_layouts_are_errors() {
     assert_eq!(st, SlStatus::Ok);
     let units = |p: *const u8, len: usize, width: usize| {
         let mut out = SENTINEL;
-        let st = unsafe { sl_count_units(null(), p, len, width, &mut out) };
+        let st = unsafe { sl_count_units(null(), p, len, width, 2, &mut out) };
         (st, out)
     };
     // UCS-4 as CPython stores this text; its UTF-16 (with surrogate pairs)
@@ -523,7 +523,7 @@ fn code_units_equal_their_utf8_and_bad_layouts_are_errors() {
     );
     assert!(unsafe { sl_short_long_units_or_nan(null(), big.as_ptr(), 4, 4) }.is_nan());
     assert_eq!(
-        unsafe { sl_count_units(null(), four.as_ptr(), four.len(), 4, null_mut()) },
+        unsafe { sl_count_units(null(), four.as_ptr(), four.len(), 4, 1, null_mut()) },
         SlStatus::NullPointer
     );
 }

@@ -37,7 +37,7 @@ pub mod whitespace;
 pub use arch::Backend;
 pub use options::{Options, OptionsError};
 pub use parallel::{count_split, count_threads, PARALLEL_MIN};
-pub use ucs::{count_units, UnitWidth, UnitsError};
+pub use ucs::{count_units, count_units_threads, UnitWidth, UnitsError};
 pub use utf8::Utf8ErrorKind;
 
 use std::fmt;

@@ -8,7 +8,11 @@
 //! without that copy of the whole text. Runs of ASCII, the bulk of most
 //! texts, are narrowed 32 units at a time by a loop the compiler vectorises.
 
-use crate::{Counter, Counts, Errors, Options};
+use crate::parallel::{default_threads, run_workers};
+use crate::whitespace::is_space;
+use crate::{Counter, Counts, Errors, Options, PARALLEL_MIN};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 /// Bytes per code unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -108,6 +112,67 @@ pub fn count_units(units: &[u8], width: UnitWidth, opts: &Options) -> Result<Cou
     Ok(counter
         .finish()
         .expect("transcoded units are valid generalised UTF-8"))
+}
+
+/// [`count_units`] on up to `threads` threads (0: one per core) for a text
+/// of [`PARALLEL_MIN`] bytes or more: the units are cut right after
+/// whitespace units, so no word spans two pieces. The result is the same for
+/// every thread count (a unit above U+10FFFF is reported at the same index).
+pub fn count_units_threads(
+    units: &[u8],
+    width: UnitWidth,
+    opts: &Options,
+    threads: usize,
+) -> Result<Counts, UnitsError> {
+    let w = width as usize;
+    let threads = if threads == 0 {
+        default_threads()
+    } else {
+        threads
+    };
+    if threads <= 1 || units.len() < PARALLEL_MIN || !units.len().is_multiple_of(w) {
+        return count_units(units, width, opts);
+    }
+    let n = units.len() / w;
+    let unit = |k: usize| -> u32 {
+        let b = &units[k * w..(k + 1) * w];
+        match width {
+            UnitWidth::One => b[0] as u32,
+            UnitWidth::Two => u16::from_ne_bytes([b[0], b[1]]) as u32,
+            UnitWidth::Four => u32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
+        }
+    };
+    // Pieces of about equal size, each ending right after a whitespace unit
+    // (or at the end); a few per thread, as in `count_split`.
+    let parts = threads * 4;
+    let mut cuts = vec![0usize];
+    for k in 1..parts {
+        let target = (n / parts * k).max(*cuts.last().unwrap());
+        match (target..n).find(|&i| is_space(unit(i))) {
+            Some(i) if i + 1 < n => cuts.push(i + 1),
+            _ => break,
+        }
+    }
+    cuts.push(n);
+    let pieces: Vec<(usize, usize)> = cuts.windows(2).map(|c| (c[0], c[1])).collect();
+    let results: Vec<OnceLock<Result<Counts, UnitsError>>> =
+        pieces.iter().map(|_| OnceLock::new()).collect();
+    let next = AtomicUsize::new(0);
+    run_workers(threads.min(pieces.len()), || loop {
+        let t = next.fetch_add(1, Ordering::Relaxed);
+        let Some(&(a, b)) = pieces.get(t) else { break };
+        let r = count_units(&units[a * w..b * w], width, opts).map_err(|e| match e {
+            UnitsError::NotACodePoint(i) => UnitsError::NotACodePoint(a + i),
+            e => e,
+        });
+        let _ = results[t].set(r);
+    });
+    // In order, so that the first bad unit is the one a serial count finds.
+    let mut total = Counts::default();
+    for r in results {
+        total += r.into_inner().expect("every piece is counted")?;
+    }
+    Ok(total)
 }
 
 /// Append the UTF-8 of code point `cp` (surrogates as their 3-byte form).
@@ -374,6 +439,40 @@ mod tests {
                     }
                     assert_eq!(units_to_utf8::<4>(&bad, &mut out), Err(k));
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn threads_give_the_same_counts_and_errors() {
+        let o = Options::default();
+        let text: Vec<u32> = "the caf\u{e9} \u{3000}encyclop\u{e6}dia a \u{1F600}x\u{85}"
+            .chars()
+            .map(|c| c as u32)
+            .cycle()
+            .take(400_000)
+            .collect();
+        for width in [UnitWidth::Four, UnitWidth::Two, UnitWidth::One] {
+            let fits = |u: u32| match width {
+                UnitWidth::One => u < 0x100,
+                UnitWidth::Two => u < 0x10000,
+                UnitWidth::Four => true,
+            };
+            let t: Vec<u32> = text.iter().copied().filter(|&u| fits(u)).collect();
+            let bytes = encode(&t, width);
+            let one = count_units(&bytes, width, &o);
+            for threads in [0, 1, 2, 3, 7] {
+                assert_eq!(count_units_threads(&bytes, width, &o, threads), one);
+            }
+        }
+        let mut bad = encode(&text, UnitWidth::Four);
+        for k in [399_000usize, 250_001, 3] {
+            bad[4 * k..4 * k + 4].copy_from_slice(&0x11_0000u32.to_ne_bytes());
+            for threads in [1, 2, 5] {
+                assert_eq!(
+                    count_units_threads(&bad, UnitWidth::Four, &o, threads),
+                    Err(UnitsError::NotACodePoint(k))
+                );
             }
         }
     }
