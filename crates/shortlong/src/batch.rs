@@ -41,6 +41,12 @@ pub trait Rows: Sync {
     fn units(&self, _i: usize) -> Option<UnitWidth> {
         None
     }
+    /// The one buffer every UTF-8 row is a slice of, if there is one: when
+    /// it is valid UTF-8 as a whole, a row that starts and ends at character
+    /// boundaries is valid too, and is not validated again.
+    fn buffer(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 /// Arrow validity: bit `offset + i` of `bits` (LSB first) says row i is
@@ -155,6 +161,10 @@ impl<O: Copy + TryInto<usize> + Sync> Rows for Offsets<'_, O> {
         let a: usize = self.offsets[i].try_into().ok()?;
         let b: usize = self.offsets[i + 1].try_into().ok()?;
         Some(&self.data[a..b])
+    }
+
+    fn buffer(&self) -> Option<&[u8]> {
+        Some(self.data)
     }
 }
 
@@ -411,9 +421,43 @@ fn run_tasks<P: Send>(parts: Vec<(usize, P)>, threads: usize, fill: impl Fn(usiz
     });
 }
 
-fn count_row(rows: &dyn Rows, i: usize, backend: Backend, opts: &Options, errors: Errors) -> Row {
+/// Is `row`, a slice of `buffer`, at character boundaries of it?
+fn at_boundaries(buffer: &[u8], row: &[u8]) -> bool {
+    let is_cont = |b: u8| (b as i8) < -64;
+    // The row's place in the buffer, from the addresses (both are slices of
+    // the same allocation, by the `Rows::buffer` contract).
+    let start = (row.as_ptr() as usize).wrapping_sub(buffer.as_ptr() as usize);
+    let end = start.wrapping_add(row.len());
+    end <= buffer.len()
+        && row.first().is_none_or(|&b| !is_cont(b))
+        && buffer.get(end).is_none_or(|&b| !is_cont(b))
+}
+
+/// Whether `rows.buffer()` is valid UTF-8 as a whole (one pass, instead of
+/// one validation per row).
+fn valid_buffer(rows: &dyn Rows) -> bool {
+    rows.buffer()
+        .is_some_and(|b| simdutf8::basic::from_utf8(b).is_ok())
+}
+
+fn count_row(
+    rows: &dyn Rows,
+    i: usize,
+    backend: Backend,
+    opts: &Options,
+    errors: Errors,
+    valid: bool,
+) -> Row {
     match rows.get(i) {
         None => Row::Null,
+        Some(t)
+            if valid
+                && rows.units(i).is_none()
+                && rows.buffer().is_some_and(|b| at_boundaries(b, t)) =>
+        {
+            // Valid UTF-8 (a whole text starts and ends at word boundaries).
+            Row::Counts(backend.count_region(t, opts))
+        }
         Some(t) if rows.units(i).is_some() => {
             let w = rows.units(i).unwrap_or(UnitWidth::One);
             // The length was checked by `Slices::new`; a unit above U+10FFFF
@@ -448,6 +492,7 @@ pub fn count_rows(
 ) {
     assert_eq!(out.len(), rows.len(), "one output per row");
     let backend = Backend::best();
+    let valid = valid_buffer(rows);
     let bounds = task_bounds(rows);
     let mut parts = Vec::with_capacity(bounds.len());
     let mut rest = out;
@@ -458,7 +503,7 @@ pub fn count_rows(
     }
     run_tasks(parts, threads, |first, part| {
         for (k, o) in part.iter_mut().enumerate() {
-            *o = count_row(rows, first + k, backend, opts, errors);
+            *o = count_row(rows, first + k, backend, opts, errors, valid);
         }
     });
 }
@@ -479,6 +524,7 @@ pub fn count_columns(
         "one value per row in every column"
     );
     let backend = Backend::best();
+    let valid = valid_buffer(rows);
     let bounds = task_bounds(rows);
     let mut parts = Vec::with_capacity(bounds.len());
     let mut rest = out;
@@ -489,7 +535,7 @@ pub fn count_columns(
     }
     run_tasks(parts, threads, |first, part| {
         for k in 0..part.status.len() {
-            part.set(k, count_row(rows, first + k, backend, opts, errors));
+            part.set(k, count_row(rows, first + k, backend, opts, errors, valid));
         }
     });
 }
@@ -638,5 +684,32 @@ mod tests {
             (2, Some(&b"ab"[..]), Some(&b"cdef"[..]))
         );
         assert!(FixedWidth::new(b"abc", 2).is_err());
+    }
+
+    #[test]
+    fn rows_cut_inside_a_character_of_a_valid_buffer_are_invalid() {
+        // The buffer "é a é" is valid UTF-8; rows cut inside the é are not,
+        // and must not take the whole-buffer shortcut.
+        let data = "\u{e9} a \u{e9}".as_bytes();
+        let offsets: [i32; 5] = [0, 1, 4, 5, 6];
+        let rows = Offsets::new(data, &offsets, Validity::ALL).unwrap();
+        let o = Options::default();
+        let mut out = vec![Row::Null; 4];
+        count_rows(&rows, &o, Errors::Strict, 1, &mut out);
+        for (k, want) in [
+            (0, data[0..1].to_vec()),
+            (1, data[1..4].to_vec()),
+            (2, data[4..5].to_vec()),
+            (3, data[5..6].to_vec()),
+        ] {
+            let direct = crate::count(&want, &o, Errors::Strict);
+            match (out[k], direct) {
+                (Row::Counts(c), Ok(d)) => assert_eq!(c, d, "row {k}"),
+                (Row::Invalid(e), Err(d)) => assert_eq!(e, d, "row {k}"),
+                (got, d) => panic!("row {k}: {got:?} vs {d:?}"),
+            }
+        }
+        assert!(matches!(out[0], Row::Invalid(_)) && matches!(out[1], Row::Invalid(_)));
+        assert!(matches!(out[2], Row::Counts(_)) && matches!(out[3], Row::Invalid(_)));
     }
 }
