@@ -41,10 +41,14 @@ pub trait Rows: Sync {
     fn units(&self, _i: usize) -> Option<UnitWidth> {
         None
     }
-    /// The one buffer every UTF-8 row is a slice of, if there is one: when
-    /// it is valid UTF-8 as a whole, a row that starts and ends at character
+    /// The data buffers the UTF-8 rows are slices of: when one is valid
+    /// UTF-8 as a whole, a row of it that starts and ends at character
     /// boundaries is valid too, and is not validated again.
-    fn buffer(&self) -> Option<&[u8]> {
+    fn buffers(&self) -> &[&[u8]] {
+        &[]
+    }
+    /// Which of [`Rows::buffers`] row `i` is a slice of (`None`: none).
+    fn buffer_index(&self, _i: usize) -> Option<usize> {
         None
     }
 }
@@ -163,8 +167,12 @@ impl<O: Copy + TryInto<usize> + Sync> Rows for Offsets<'_, O> {
         Some(&self.data[a..b])
     }
 
-    fn buffer(&self) -> Option<&[u8]> {
-        Some(self.data)
+    fn buffers(&self) -> &[&[u8]] {
+        std::slice::from_ref(&self.data)
+    }
+
+    fn buffer_index(&self, _i: usize) -> Option<usize> {
+        Some(0)
     }
 }
 
@@ -228,6 +236,16 @@ impl Rows for Views<'_> {
             let (buf, off) = (u32_at(v, 8), u32_at(v, 12));
             Some(&self.buffers[buf][off..off + len])
         }
+    }
+
+    fn buffers(&self) -> &[&[u8]] {
+        &self.buffers
+    }
+
+    fn buffer_index(&self, i: usize) -> Option<usize> {
+        // Strings of up to 12 bytes are inline in the view.
+        let v = &self.views[i];
+        (u32_at(v, 0) > 12).then(|| u32_at(v, 8))
     }
 }
 
@@ -424,8 +442,8 @@ fn run_tasks<P: Send>(parts: Vec<(usize, P)>, threads: usize, fill: impl Fn(usiz
 /// Is `row`, a slice of `buffer`, at character boundaries of it?
 fn at_boundaries(buffer: &[u8], row: &[u8]) -> bool {
     let is_cont = |b: u8| (b as i8) < -64;
-    // The row's place in the buffer, from the addresses (both are slices of
-    // the same allocation, by the `Rows::buffer` contract).
+    // The row's place in the buffer, from the addresses (the row is a slice
+    // of the buffer, by the `Rows::buffer_index` contract).
     let start = (row.as_ptr() as usize).wrapping_sub(buffer.as_ptr() as usize);
     let end = start.wrapping_add(row.len());
     end <= buffer.len()
@@ -433,11 +451,13 @@ fn at_boundaries(buffer: &[u8], row: &[u8]) -> bool {
         && buffer.get(end).is_none_or(|&b| !is_cont(b))
 }
 
-/// Whether `rows.buffer()` is valid UTF-8 as a whole (one pass, instead of
-/// one validation per row).
-fn valid_buffer(rows: &dyn Rows) -> bool {
-    rows.buffer()
-        .is_some_and(|b| simdutf8::basic::from_utf8(b).is_ok())
+/// Which of `rows.buffers()` are valid UTF-8 as a whole (one pass each,
+/// instead of one validation per row).
+fn valid_buffers(rows: &dyn Rows) -> Vec<bool> {
+    rows.buffers()
+        .iter()
+        .map(|b| simdutf8::basic::from_utf8(b).is_ok())
+        .collect()
 }
 
 fn count_row(
@@ -446,14 +466,15 @@ fn count_row(
     backend: Backend,
     opts: &Options,
     errors: Errors,
-    valid: bool,
+    valid: &[bool],
 ) -> Row {
     match rows.get(i) {
         None => Row::Null,
         Some(t)
-            if valid
-                && rows.units(i).is_none()
-                && rows.buffer().is_some_and(|b| at_boundaries(b, t)) =>
+            if rows.units(i).is_none()
+                && rows.buffer_index(i).is_some_and(|k| {
+                    valid.get(k) == Some(&true) && at_boundaries(rows.buffers()[k], t)
+                }) =>
         {
             // Valid UTF-8 (a whole text starts and ends at word boundaries).
             Row::Counts(backend.count_region(t, opts))
@@ -492,7 +513,7 @@ pub fn count_rows(
 ) {
     assert_eq!(out.len(), rows.len(), "one output per row");
     let backend = Backend::best();
-    let valid = valid_buffer(rows);
+    let valid = valid_buffers(rows);
     let bounds = task_bounds(rows);
     let mut parts = Vec::with_capacity(bounds.len());
     let mut rest = out;
@@ -503,7 +524,7 @@ pub fn count_rows(
     }
     run_tasks(parts, threads, |first, part| {
         for (k, o) in part.iter_mut().enumerate() {
-            *o = count_row(rows, first + k, backend, opts, errors, valid);
+            *o = count_row(rows, first + k, backend, opts, errors, &valid);
         }
     });
 }
@@ -524,7 +545,7 @@ pub fn count_columns(
         "one value per row in every column"
     );
     let backend = Backend::best();
-    let valid = valid_buffer(rows);
+    let valid = valid_buffers(rows);
     let bounds = task_bounds(rows);
     let mut parts = Vec::with_capacity(bounds.len());
     let mut rest = out;
@@ -535,7 +556,7 @@ pub fn count_columns(
     }
     run_tasks(parts, threads, |first, part| {
         for k in 0..part.status.len() {
-            part.set(k, count_row(rows, first + k, backend, opts, errors, valid));
+            part.set(k, count_row(rows, first + k, backend, opts, errors, &valid));
         }
     });
 }
@@ -711,5 +732,32 @@ mod tests {
         }
         assert!(matches!(out[0], Row::Invalid(_)) && matches!(out[1], Row::Invalid(_)));
         assert!(matches!(out[2], Row::Counts(_)) && matches!(out[3], Row::Invalid(_)));
+    }
+
+    #[test]
+    fn views_cut_inside_a_character_of_a_valid_buffer_are_invalid() {
+        // String views into a valid buffer (rows over 12 bytes are not
+        // inline): whole, cut at the start, cut at the end.
+        let o = Options::default();
+        let buf = "\u{e9}encyclopedia is long\u{e9}".as_bytes();
+        let view = |off: usize, len: usize| {
+            let mut v = [0u8; 16];
+            v[0..4].copy_from_slice(&(len as u32).to_le_bytes());
+            v[12..16].copy_from_slice(&(off as u32).to_le_bytes());
+            v
+        };
+        let views = [
+            view(0, buf.len()),
+            view(1, buf.len() - 1),
+            view(0, buf.len() - 1),
+        ];
+        let rows = Views::new(&views, vec![buf], Validity::ALL).unwrap();
+        let mut out = vec![Row::Null; 3];
+        count_rows(&rows, &o, Errors::Strict, 1, &mut out);
+        assert_eq!(
+            out[0],
+            Row::Counts(crate::count(buf, &o, Errors::Strict).unwrap())
+        );
+        assert!(matches!(out[1], Row::Invalid(_)) && matches!(out[2], Row::Invalid(_)));
     }
 }
