@@ -41,13 +41,16 @@ pub trait Rows: Sync {
     fn units(&self, _i: usize) -> Option<UnitWidth> {
         None
     }
-    /// The data buffers the UTF-8 rows are slices of: when one is valid
-    /// UTF-8 as a whole, a row of it that starts and ends at character
-    /// boundaries is valid too, and is not validated again.
-    fn buffers(&self) -> &[&[u8]] {
+    /// Data buffers the UTF-8 rows are slices of: when one is valid UTF-8 as
+    /// a whole, a row of it that starts and ends at character boundaries is
+    /// valid too, and is not validated again. Only the parts worth a whole
+    /// validation (about what the rows use): a row outside them is validated
+    /// on its own.
+    fn whole_buffers(&self) -> &[&[u8]] {
         &[]
     }
-    /// Which of [`Rows::buffers`] row `i` is a slice of (`None`: none).
+    /// Which of [`Rows::whole_buffers`] row `i` may be in (`None`: none); rows
+    /// outside it are validated on their own.
     fn buffer_index(&self, _i: usize) -> Option<usize> {
         None
     }
@@ -120,6 +123,9 @@ pub struct Offsets<'a, O> {
     data: &'a [u8],
     offsets: &'a [O],
     validity: Validity<'a>,
+    /// The bytes the rows cover (a slice of a large array covers little of
+    /// its buffer, and only this part is worth validating as a whole).
+    span: &'a [u8],
 }
 
 impl<'a, O: Copy + TryInto<usize> + Sync> Offsets<'a, O> {
@@ -134,6 +140,7 @@ impl<'a, O: Copy + TryInto<usize> + Sync> Offsets<'a, O> {
             return Err(LayoutError::ShortValidity);
         }
         let mut prev = 0usize;
+        let mut first = 0usize;
         for (row, &o) in offsets.iter().enumerate() {
             let o: usize = o.try_into().map_err(|_| LayoutError::BadOffsets { row })?;
             if (row > 0 && o < prev) || o > data.len() {
@@ -141,12 +148,16 @@ impl<'a, O: Copy + TryInto<usize> + Sync> Offsets<'a, O> {
                     row: row.saturating_sub(1),
                 });
             }
+            if row == 0 {
+                first = o;
+            }
             prev = o;
         }
         Ok(Offsets {
             data,
             offsets,
             validity,
+            span: &data[first..prev.max(first)],
         })
     }
 }
@@ -167,8 +178,8 @@ impl<O: Copy + TryInto<usize> + Sync> Rows for Offsets<'_, O> {
         Some(&self.data[a..b])
     }
 
-    fn buffers(&self) -> &[&[u8]] {
-        std::slice::from_ref(&self.data)
+    fn whole_buffers(&self) -> &[&[u8]] {
+        std::slice::from_ref(&self.span)
     }
 
     fn buffer_index(&self, _i: usize) -> Option<usize> {
@@ -182,6 +193,9 @@ pub struct Views<'a> {
     views: &'a [[u8; 16]],
     buffers: Vec<&'a [u8]>,
     validity: Validity<'a>,
+    /// The buffers worth validating as a whole (at most about twice the
+    /// bytes the rows use of them); an empty slice for the others.
+    whole: Vec<&'a [u8]>,
 }
 
 fn u32_at(v: &[u8; 16], at: usize) -> usize {
@@ -198,6 +212,7 @@ impl<'a> Views<'a> {
         if !validity.covers(views.len()) {
             return Err(LayoutError::ShortValidity);
         }
+        let mut used = vec![0usize; buffers.len()];
         for (row, v) in views.iter().enumerate() {
             let len = u32_at(v, 0);
             if len > 12 && validity.valid(row) {
@@ -208,12 +223,25 @@ impl<'a> Views<'a> {
                 if !ok {
                     return Err(LayoutError::BadView { row });
                 }
+                used[buf] += len;
             }
         }
+        let whole = buffers
+            .iter()
+            .zip(&used)
+            .map(|(b, &u)| {
+                if b.len() <= 2 * u + (64 << 10) {
+                    *b
+                } else {
+                    &b[..0]
+                }
+            })
+            .collect();
         Ok(Views {
             views,
             buffers,
             validity,
+            whole,
         })
     }
 }
@@ -238,8 +266,8 @@ impl Rows for Views<'_> {
         }
     }
 
-    fn buffers(&self) -> &[&[u8]] {
-        &self.buffers
+    fn whole_buffers(&self) -> &[&[u8]] {
+        &self.whole
     }
 
     fn buffer_index(&self, i: usize) -> Option<usize> {
@@ -439,22 +467,24 @@ fn run_tasks<P: Send>(parts: Vec<(usize, P)>, threads: usize, fill: impl Fn(usiz
     });
 }
 
-/// Is `row`, a slice of `buffer`, at character boundaries of it?
+/// Is `row` inside `buffer`, at character boundaries of it?
 fn at_boundaries(buffer: &[u8], row: &[u8]) -> bool {
     let is_cont = |b: u8| (b as i8) < -64;
-    // The row's place in the buffer, from the addresses (the row is a slice
-    // of the buffer, by the `Rows::buffer_index` contract).
-    let start = (row.as_ptr() as usize).wrapping_sub(buffer.as_ptr() as usize);
-    let end = start.wrapping_add(row.len());
-    end <= buffer.len()
+    // The row's place in the buffer, from the addresses: it must lie inside
+    // (a buffer may be only the part of a larger one worth validating).
+    let Some(start) = (row.as_ptr() as usize).checked_sub(buffer.as_ptr() as usize) else {
+        return false;
+    };
+    start
+        .checked_add(row.len())
+        .is_some_and(|end| end <= buffer.len() && buffer.get(end).is_none_or(|&b| !is_cont(b)))
         && row.first().is_none_or(|&b| !is_cont(b))
-        && buffer.get(end).is_none_or(|&b| !is_cont(b))
 }
 
-/// Which of `rows.buffers()` are valid UTF-8 as a whole (one pass each,
+/// Which of `rows.whole_buffers()` are valid UTF-8 as a whole (one pass each,
 /// instead of one validation per row).
 fn valid_buffers(rows: &dyn Rows) -> Vec<bool> {
-    rows.buffers()
+    rows.whole_buffers()
         .iter()
         .map(|b| simdutf8::basic::from_utf8(b).is_ok())
         .collect()
@@ -473,7 +503,7 @@ fn count_row(
         Some(t)
             if rows.units(i).is_none()
                 && rows.buffer_index(i).is_some_and(|k| {
-                    valid.get(k) == Some(&true) && at_boundaries(rows.buffers()[k], t)
+                    valid.get(k) == Some(&true) && at_boundaries(rows.whole_buffers()[k], t)
                 }) =>
         {
             // Valid UTF-8 (a whole text starts and ends at word boundaries).
@@ -732,6 +762,28 @@ mod tests {
         }
         assert!(matches!(out[0], Row::Invalid(_)) && matches!(out[1], Row::Invalid(_)));
         assert!(matches!(out[2], Row::Counts(_)) && matches!(out[3], Row::Invalid(_)));
+    }
+
+    #[test]
+    fn a_slice_of_a_buffer_is_validated_over_its_rows_only() {
+        // Invalid bytes outside the rows' span do not matter; a row cut
+        // inside a character at the span's edge is still invalid.
+        let mut data = b"\xff\xfe the encyclopedia a \xc3\xa9 \xff".to_vec();
+        data.extend_from_slice(&[0xC3; 4]);
+        let o = Options::default();
+        for offsets in [&[2i64, 18, 21, 24][..], &[2, 18, 23]] {
+            let rows = Offsets::new(&data, offsets, Validity::ALL).unwrap();
+            let mut out = vec![Row::Null; offsets.len() - 1];
+            count_rows(&rows, &o, Errors::Strict, 1, &mut out);
+            for k in 0..out.len() {
+                let row = &data[offsets[k] as usize..offsets[k + 1] as usize];
+                match (out[k], crate::count(row, &o, Errors::Strict)) {
+                    (Row::Counts(c), Ok(d)) => assert_eq!(c, d, "row {k}"),
+                    (Row::Invalid(e), Err(d)) => assert_eq!(e, d, "row {k}"),
+                    (got, d) => panic!("row {k}: {got:?} vs {d:?}"),
+                }
+            }
+        }
     }
 
     #[test]

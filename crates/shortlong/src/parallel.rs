@@ -66,7 +66,7 @@ pub(crate) fn default_threads() -> usize {
 /// benchmark of 1 vs 2 threads by size).
 pub const PARALLEL_MIN: usize = 1 << 20;
 
-const PIECES_PER_THREAD: usize = 4;
+pub(crate) const PIECES_PER_THREAD: usize = 4;
 const MIN_PIECE: usize = 256 << 10;
 
 /// Cut `text` into at most `parts` pieces at word boundaries.
@@ -127,29 +127,42 @@ pub fn count_split(
         .min(text.len() / MIN_PIECE)
         .max(1);
     let pieces = split(text, parts);
-    let workers = threads.max(1).min(pieces.len());
-    // `workers` tasks take pieces in turn from a shared counter, so that at
-    // most `threads` pieces are counted at once whatever the pool's size;
-    // each result lands in its piece's slot, so the order is fixed.
-    let next = AtomicUsize::new(0);
-    let results: Vec<OnceLock<Result<Counts, Utf8Error>>> =
-        pieces.iter().map(|_| OnceLock::new()).collect();
-    let work = || loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some(&(start, piece)) = pieces.get(i) else {
-            break;
-        };
-        let r = count_with(backend, piece, opts, errors).map_err(|mut e| {
+    let results = map_in_order(&pieces, threads, |&(start, piece)| {
+        count_with(backend, piece, opts, errors).map_err(|mut e| {
             e.offset += start as u64;
             e
-        });
-        let _ = results[i].set(r);
-    };
-    run_workers(workers, work);
-    // In order, so the first error is the one a serial count reports.
+        })
+    });
+    sum_in_order(results)
+}
+
+/// `f` of every item on up to `threads` threads (at least 1), the results in
+/// the items' order whatever the scheduling: `threads` workers take items in
+/// turn from a shared counter, and each result lands in its item's slot.
+pub(crate) fn map_in_order<T: Sync, R: Send + Sync>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let results: Vec<OnceLock<R>> = items.iter().map(|_| OnceLock::new()).collect();
+    run_workers(threads.max(1).min(items.len()), || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(item) = items.get(i) else { break };
+        let _ = results[i].set(f(item));
+    });
+    results
+        .into_iter()
+        .map(|r| r.into_inner().expect("every item is done"))
+        .collect()
+}
+
+/// The total of pieces' counts, or the first piece's error: in order, so
+/// that it is the error a serial count reports.
+pub(crate) fn sum_in_order<E>(results: Vec<Result<Counts, E>>) -> Result<Counts, E> {
     let mut total = Counts::default();
     for r in results {
-        total += r.into_inner().expect("every piece is counted")?;
+        total += r?;
     }
     Ok(total)
 }

@@ -8,11 +8,9 @@
 //! without that copy of the whole text. Runs of ASCII, the bulk of most
 //! texts, are narrowed 32 units at a time by a loop the compiler vectorises.
 
-use crate::parallel::{default_threads, run_workers};
+use crate::parallel::{default_threads, map_in_order, sum_in_order, PIECES_PER_THREAD};
 use crate::whitespace::is_space;
 use crate::{Counter, Counts, Errors, Options, PARALLEL_MIN};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
 
 /// Bytes per code unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -89,17 +87,14 @@ pub fn count_units(units: &[u8], width: UnitWidth, opts: &Options) -> Result<Cou
         buf.clear();
         match width {
             UnitWidth::One => latin1_to_utf8(chunk, &mut buf),
-            UnitWidth::Two => {
-                if !crate::arch::ucs2_to_utf8(chunk, &mut buf) {
-                    // Two-byte units are at most U+FFFF: never an error.
-                    units_to_utf8::<2>(chunk, &mut buf).unwrap_or(());
-                }
-            }
-            UnitWidth::Four => {
-                let r = match crate::arch::ucs4_to_utf8(chunk, &mut buf) {
-                    Some(r) => r,
-                    None => units_to_utf8::<4>(chunk, &mut buf),
-                };
+            UnitWidth::Two | UnitWidth::Four => {
+                let r = crate::arch::units_to_utf8(chunk, w, &mut buf).unwrap_or_else(|| {
+                    if w == 2 {
+                        units_to_utf8::<2>(chunk, &mut buf)
+                    } else {
+                        units_to_utf8::<4>(chunk, &mut buf)
+                    }
+                });
                 if let Err(i) = r {
                     return Err(UnitsError::NotACodePoint(c * CHUNK + i));
                 }
@@ -144,7 +139,7 @@ pub fn count_units_threads(
     };
     // Pieces of about equal size, each ending right after a whitespace unit
     // (or at the end); a few per thread, as in `count_split`.
-    let parts = threads * 4;
+    let parts = threads * PIECES_PER_THREAD;
     let mut cuts = vec![0usize];
     for k in 1..parts {
         let target = (n / parts * k).max(*cuts.last().unwrap());
@@ -155,24 +150,13 @@ pub fn count_units_threads(
     }
     cuts.push(n);
     let pieces: Vec<(usize, usize)> = cuts.windows(2).map(|c| (c[0], c[1])).collect();
-    let results: Vec<OnceLock<Result<Counts, UnitsError>>> =
-        pieces.iter().map(|_| OnceLock::new()).collect();
-    let next = AtomicUsize::new(0);
-    run_workers(threads.min(pieces.len()), || loop {
-        let t = next.fetch_add(1, Ordering::Relaxed);
-        let Some(&(a, b)) = pieces.get(t) else { break };
-        let r = count_units(&units[a * w..b * w], width, opts).map_err(|e| match e {
+    let results = map_in_order(&pieces, threads, |&(a, b)| {
+        count_units(&units[a * w..b * w], width, opts).map_err(|e| match e {
             UnitsError::NotACodePoint(i) => UnitsError::NotACodePoint(a + i),
             e => e,
-        });
-        let _ = results[t].set(r);
+        })
     });
-    // In order, so that the first bad unit is the one a serial count finds.
-    let mut total = Counts::default();
-    for r in results {
-        total += r.into_inner().expect("every piece is counted")?;
-    }
-    Ok(total)
+    sum_in_order(results)
 }
 
 /// Append the UTF-8 of code point `cp` (surrogates as their 3-byte form).
@@ -390,7 +374,8 @@ mod tests {
                 let mut want = Vec::new();
                 units_to_utf8::<2>(&bytes, &mut want).unwrap();
                 let mut got = Vec::new();
-                if crate::arch::ucs2_to_utf8(&bytes, &mut got) {
+                if let Some(r) = crate::arch::units_to_utf8(&bytes, 2, &mut got) {
+                    assert_eq!(r, Ok(()));
                     assert_eq!(got, want, "len {len}, mix {mix}");
                 }
             }
@@ -424,7 +409,7 @@ mod tests {
                 let mut want = Vec::new();
                 units_to_utf8::<4>(&bytes, &mut want).unwrap();
                 let mut got = Vec::new();
-                if let Some(r) = crate::arch::ucs4_to_utf8(&bytes, &mut got) {
+                if let Some(r) = crate::arch::units_to_utf8(&bytes, 4, &mut got) {
                     assert_eq!(r, Ok(()));
                     assert_eq!(got, want, "len {len}, mix {mix}");
                 }
@@ -434,7 +419,7 @@ mod tests {
                     let k = len / 2;
                     bad[4 * k..4 * k + 4].copy_from_slice(&0x11_0000u32.to_ne_bytes());
                     let mut out = Vec::new();
-                    if let Some(r) = crate::arch::ucs4_to_utf8(&bad, &mut out) {
+                    if let Some(r) = crate::arch::units_to_utf8(&bad, 4, &mut out) {
                         assert_eq!(r, Err(k));
                     }
                     assert_eq!(units_to_utf8::<4>(&bad, &mut out), Err(k));

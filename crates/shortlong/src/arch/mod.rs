@@ -139,39 +139,37 @@ impl Backend {
     }
 }
 
-/// UCS-2 units to generalised UTF-8 into `out` (cleared first) with the
-/// best backend's transcoder, when it has one; false when it has none (then
-/// `out` is untouched).
-pub(crate) fn ucs2_to_utf8(units: &[u8], out: &mut Vec<u8>) -> bool {
+/// UCS-2 (`width` 2) or UCS-4 (`width` 4) units to generalised UTF-8 into
+/// `out` (cleared first) with the best backend's transcoder: `Some(Err(k))`
+/// for a unit above U+10FFFF at index k; `None` when the backend has no
+/// transcoder for this width (then `out` is untouched).
+pub(crate) fn units_to_utf8(
+    units: &[u8],
+    width: usize,
+    out: &mut Vec<u8>,
+) -> Option<Result<(), usize>> {
     #[cfg(target_arch = "x86_64")]
-    if Backend::best() == Backend::Avx512 && Backend::Avx512.is_supported() {
+    if (width == 2 || width == 4)
+        && Backend::best() == Backend::Avx512
+        && Backend::Avx512.is_supported()
+    {
+        // At most 3 bytes per UCS-2 unit and 4 per UCS-4 unit, plus a vector
+        // of slack for the whole-vector stores.
         out.clear();
-        out.resize(3 * (units.len() / 2) + 64, 0);
+        out.resize(units.len() / width * (width.min(3) + 1) + 64, 0);
         // SAFETY: is_supported() checked AVX-512 F, BW, VL, VBMI2 and BMI2
-        // (POPCNT comes with them); `out` has the room the function asks.
-        let n = unsafe { x86_64::ucs2_to_utf8_avx512(units, out) };
-        out.truncate(n);
-        return true;
-    }
-    let _ = (units, out);
-    false
-}
-
-/// UCS-4 units to generalised UTF-8 into `out`, as [`ucs2_to_utf8`]:
-/// `Some(Err(k))` for a unit above U+10FFFF at index k; `None` when the best
-/// backend has no transcoder.
-pub(crate) fn ucs4_to_utf8(units: &[u8], out: &mut Vec<u8>) -> Option<Result<(), usize>> {
-    #[cfg(target_arch = "x86_64")]
-    if Backend::best() == Backend::Avx512 && Backend::Avx512.is_supported() {
-        out.clear();
-        out.resize(4 * (units.len() / 4) + 64, 0);
-        // SAFETY: is_supported() checked AVX-512 F, BW, VL, VBMI2 and BMI2
-        // (POPCNT comes with them); `out` has the room the function asks.
-        let r = unsafe { x86_64::ucs4_to_utf8_avx512(units, out) };
+        // (POPCNT comes with them); `out` has the room the functions ask.
+        let r = unsafe {
+            if width == 2 {
+                Ok(x86_64::ucs2_to_utf8_avx512(units, out))
+            } else {
+                x86_64::ucs4_to_utf8_avx512(units, out)
+            }
+        };
         out.truncate(*r.as_ref().unwrap_or(&0));
         return Some(r.map(|_| ()));
     }
-    let _ = (units, out);
+    let _ = (units, width, out);
     None
 }
 
