@@ -254,20 +254,20 @@ impl Classify for Portable {
         m
     }
 
-    /// "the" and "a" from the words at p - 3, p - 2 and p - 1: two
-    /// `collapse`s a word instead of four.
+    /// "the" and "a" from the words at p - 3, p - 2, p - 1 and p: one
+    /// `collapse` a word instead of four.
     #[inline(always)]
-    unsafe fn the_a(p: *const u8) -> (u64, u64) {
+    unsafe fn the_a(p: *const u8) -> u64 {
         // SAFETY: the caller guarantees p - 3 .. p + READ readable.
         let b: &[u8; READ + 3] = unsafe { &*(p.sub(3) as *const [u8; READ + 3]) };
-        let (mut the, mut a) = (0u64, 0u64);
+        let mut m = 0u64;
         for w in 0..8 {
             let (x3, x2, x1) = (load8(b, 8 * w), load8(b, 8 * w + 1), load8(b, 8 * w + 2));
-            let t = swar_eq(x3, b't') & swar_eq(x2, b'h') & swar_eq(x1, b'e');
-            the = the >> 8 | collapse(t) << 56;
-            a = a >> 8 | collapse(swar_eq(x1, b'a')) << 56;
+            let x0 = load8(b, 8 * w + 3);
+            let t = swar_eq(x3, b't') & swar_eq(x2, b'h') & swar_eq(x1, b'e') | swar_eq(x0, b'a');
+            m = m >> 8 | collapse(t) << 56;
         }
-        (the, a)
+        m
     }
 
     #[inline(always)]

@@ -196,9 +196,14 @@ impl Classify for Avx512 {
             let t = _mm512_permutex2var_epi8(lo, v0, hi);
             let high = _mm512_movepi8_mask(v0);
             let ascii_ws = _mm512_movepi8_mask(_mm512_andnot_si512(v0, t));
-            let lead = _mm512_mask_test_epi8_mask(high, t, splat!(0x40));
-            let cont = _mm512_mask_test_epi8_mask(high, t, splat!(0x20));
-            let (mut lead2, mut lead3) = (0, 0);
+            let (mut lead2, mut lead3, mut cont, mut lead) = (0, 0, 0, 0);
+            // Most blocks of English text are ASCII: they skip two mask
+            // instructions (a predictable branch; other scripts always take
+            // it).
+            if high != 0 {
+                lead = _mm512_mask_test_epi8_mask(high, t, splat!(0x40));
+                cont = _mm512_mask_test_epi8_mask(high, t, splat!(0x20));
+            }
             if lead != 0 {
                 // The sets of sequences each byte of the window is in,
                 // intersected (see `TABLES`).
@@ -227,17 +232,19 @@ impl Classify for Avx512 {
         }
     }
 
-    /// "the" with one mask-producing instruction: the three shifted loads
+    /// "the" and "a" with one mask-producing instruction: the shifted loads
     /// are compared in the vector domain (`(x ^ 't') | (y ^ 'h') | (z ^ 'e')`
-    /// is zero only on a match).
+    /// is zero only on a "the", `v ^ 'a'` only on an "a", and their unsigned
+    /// minimum where either is).
     #[inline(always)]
-    unsafe fn the_a(p: *const u8) -> (u64, u64) {
+    unsafe fn the_a(p: *const u8) -> u64 {
         // SAFETY: p - 3 .. p + 63 is readable (the contract's BEHIND = 3);
         // AVX-512 BW is enabled in count_avx512, the only caller.
         unsafe {
             let v3 = _mm512_loadu_si512(p.sub(3).cast());
             let v2 = _mm512_loadu_si512(p.sub(2).cast());
             let v1 = _mm512_loadu_si512(p.sub(1).cast());
+            let v0 = _mm512_loadu_si512(p.cast());
             let x = _mm512_or_si512(
                 _mm512_or_si512(
                     _mm512_xor_si512(v3, splat!(b't')),
@@ -245,10 +252,8 @@ impl Classify for Avx512 {
                 ),
                 _mm512_xor_si512(v1, splat!(b'e')),
             );
-            (
-                _mm512_testn_epi8_mask(x, x),
-                _mm512_cmpeq_epi8_mask(v1, splat!(b'a')),
-            )
+            let y = _mm512_min_epu8(x, _mm512_xor_si512(v0, splat!(b'a')));
+            _mm512_testn_epi8_mask(y, y)
         }
     }
 
@@ -374,12 +379,14 @@ unsafe fn avx2_half(p: *const u8) -> (u32, u32, u32, u32) {
 struct Avx2;
 
 /// `(x ^ 't') | (y ^ 'h') | (z ^ 'e')` of the 32 bytes at `p - 3`, `p - 2`
-/// and `p - 1`, zero where "the" ends just before the byte at `p`.
+/// and `p - 1`, zero where "the" ends just before the byte at `p`, and its
+/// unsigned minimum with `w ^ 'a'` of the bytes at `p`: zero where either
+/// is (see [`Classify::the_a`]).
 ///
 /// # Safety
 /// `p - 3..p + 31` readable; AVX2 enabled.
 #[inline(always)]
-unsafe fn avx2_the(p: *const u8) -> (__m256i, __m256i) {
+unsafe fn avx2_the(p: *const u8) -> __m256i {
     // SAFETY: forwarded contract.
     unsafe {
         let v3 = _mm256_loadu_si256(p.sub(3).cast());
@@ -392,31 +399,22 @@ unsafe fn avx2_the(p: *const u8) -> (__m256i, __m256i) {
             ),
             _mm256_xor_si256(v1, _mm256_set1_epi8(b'e' as i8)),
         );
-        (x, v1)
+        let a = _mm256_xor_si256(_mm256_loadu_si256(p.cast()), _mm256_set1_epi8(b'a' as i8));
+        _mm256_min_epu8(x, a)
     }
 }
 
 impl Classify for Avx2 {
-    /// "the" with one movemask per 32 bytes, as for AVX-512.
+    /// "the" and "a" with one movemask per 32 bytes, as for AVX-512.
     #[inline(always)]
-    unsafe fn the_a(p: *const u8) -> (u64, u64) {
+    unsafe fn the_a(p: *const u8) -> u64 {
         // SAFETY: p - 3 .. p + 63 is readable (the contract's BEHIND = 3);
         // AVX2 is enabled in count_avx2, the only caller.
         unsafe {
             let zero = _mm256_setzero_si256();
-            let a = _mm256_set1_epi8(b'a' as i8);
-            let (x0, v0) = avx2_the(p);
-            let (x1, v1) = avx2_the(p.add(32));
-            // (A macro, not a closure: see `splat!`.)
-            macro_rules! mask {
-                ($v:expr) => {
-                    _mm256_movemask_epi8($v) as u32 as u64
-                };
-            }
-            (
-                mask!(_mm256_cmpeq_epi8(x0, zero)) | mask!(_mm256_cmpeq_epi8(x1, zero)) << 32,
-                mask!(_mm256_cmpeq_epi8(v0, a)) | mask!(_mm256_cmpeq_epi8(v1, a)) << 32,
-            )
+            let lo = _mm256_movemask_epi8(_mm256_cmpeq_epi8(avx2_the(p), zero)) as u32 as u64;
+            let hi = _mm256_movemask_epi8(_mm256_cmpeq_epi8(avx2_the(p.add(32)), zero)) as u32;
+            lo | (hi as u64) << 32
         }
     }
 
