@@ -119,6 +119,17 @@ pub(crate) trait Classify {
     /// As for [`Classify::classify`].
     unsafe fn eq_any(p: *const u8, bytes: &[u8]) -> u64;
 
+    /// Bit i set when byte i of the block at `p` is in `set` (one of
+    /// `set.bytes`). Backends with a table lookup use `set.table`.
+    ///
+    /// # Safety
+    /// As for [`Classify::classify`].
+    #[inline(always)]
+    unsafe fn in_set(p: *const u8, set: &ByteSet) -> u64 {
+        // SAFETY: forwarded contract.
+        unsafe { Self::eq_any(p, &set.bytes) }
+    }
+
     /// For each `bytes[j]`, `out[j]` gets bit i set when byte i of the block
     /// at `p` equals it.
     ///
@@ -142,6 +153,37 @@ pub(crate) trait Classify {
 
 /// Size of the padded copy of a text's tail.
 pub(crate) const TAIL: usize = 64 + READ;
+
+/// A set of bytes (the first bytes of a large ignore list's entries), as a
+/// list and as a 128-entry table indexed by a byte's low 7 bits: bit 7 of
+/// entry `b & 7F` set when the byte `b & 7F` is in the set, bit 6 when the
+/// byte `b | 80` is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ByteSet {
+    pub bytes: Vec<u8>,
+    pub table: [u8; 128],
+}
+
+impl Default for ByteSet {
+    fn default() -> Self {
+        ByteSet {
+            bytes: Vec::new(),
+            table: [0; 128],
+        }
+    }
+}
+
+impl ByteSet {
+    fn new(mut bytes: Vec<u8>) -> Self {
+        bytes.sort_unstable();
+        bytes.dedup();
+        let mut table = [0u8; 128];
+        for &b in &bytes {
+            table[(b & 0x7F) as usize] |= if b < 0x80 { 0x80 } else { 0x40 };
+        }
+        ByteSet { bytes, table }
+    }
+}
 
 /// Portable bit compression (the `pext` instruction's job), used where BMI2
 /// is absent. Cost grows with the number of *removed* bits, which is small
@@ -270,10 +312,14 @@ impl ShortSet {
         let mut h = Self::hash(lo, hi, len, self.shift);
         loop {
             let (l, hh, n, long) = self.slots[h];
-            let eq = (l == lo) & (hh == hi) & (n as usize == len);
+            let diff = (l ^ lo) | (hh ^ hi) | (n as u64 ^ len as u64);
             // The table is at most a quarter full: the first probe almost
-            // always settles it, so this branch is predictable.
-            if eq | (n == 0) {
+            // always settles it (a hit, or an empty slot). One branch on
+            // "settled" (the minimum is 0), not one on each outcome (which
+            // one it is, is a coin toss for the predictor; LLVM splits
+            // `eq | empty` into two branches).
+            if diff.min(n as u64) == 0 {
+                let eq = diff == 0;
                 return (eq as u64, (eq & long) as u64);
             }
             h = (h + 1) & mask;
@@ -311,7 +357,7 @@ pub(crate) struct IgnorePlan {
     masked: Vec<MaskEntry>,
     /// The rest go through candidates: their distinct first bytes (empty:
     /// none), lengths (bit l, l < 64) and whether some has 64+ bytes.
-    first: Vec<u8>,
+    first: ByteSet,
     lengths: u64,
     long_entries: bool,
     /// The candidate path's entries of at most 16 bytes.
@@ -341,9 +387,7 @@ impl IgnorePlan {
             debug_assert!(!f.default_pair || f.bytes == b"aeht");
             return f;
         }
-        f.first = entries.iter().map(|e| e[0]).collect();
-        f.first.sort_unstable();
-        f.first.dedup();
+        f.first = ByteSet::new(entries.iter().map(|e| e[0]).collect());
         for e in entries {
             if e.len() < 64 {
                 f.lengths |= 1 << e.len();
@@ -879,9 +923,9 @@ impl<const B: usize> Kernel<'_, B> {
                     row[j] = x;
                 }
             }
-            if !plan.first.is_empty() {
+            if !plan.first.bytes.is_empty() {
                 // SAFETY: forwarded contract.
-                out.any[j] = unsafe { C::eq_any(ptrs[j], &plan.first) };
+                out.any[j] = unsafe { C::in_set(ptrs[j], &plan.first) };
             }
         }
         self.spill = spill;
@@ -961,7 +1005,7 @@ impl<const B: usize> Kernel<'_, B> {
 
         // Large lists: candidates, each looked up. A word's length needs the
         // whitespace of the block after its start's.
-        if !plan.first.is_empty() {
+        if !plan.first.bytes.is_empty() {
             let (cand, pws, pbase) = self.pending;
             if cand != 0 {
                 self.check_candidates(cand, pbase, pws, ws[0]);

@@ -319,6 +319,32 @@ fn backends_on_long_multibyte_words() {
     }
 }
 
+/// A large ignore list (the candidate path) whose entries start with bytes
+/// of every UTF-8 class: backends find candidates by a byte-set lookup that
+/// treats ASCII and non-ASCII first bytes differently.
+#[test]
+fn backends_on_large_lists_with_non_ascii_first_bytes() {
+    let entries = [
+        "é", "éa", "ж", "жк", "中", "中文", "😀", "😀😀", "\u{A1}x", "ÿ", "the", "a", "of", "x",
+    ];
+    for n in [0u64, 1, 2, 8] {
+        let o = Options::new(n, entries).unwrap();
+        let mut text = String::new();
+        for pre in [0usize, 1, 30, 61, 62, 63] {
+            for w in entries
+                .iter()
+                .chain(&["éé", "жж", "中中", "😀x", "ÿÿ", "b"])
+            {
+                text.push_str(&"y".repeat(pre));
+                text.push(' ');
+                text.push_str(w);
+                text.push('\u{3000}');
+            }
+        }
+        all_backends_agree(text.as_bytes(), &o, Errors::Strict);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases(1500)))]
 
