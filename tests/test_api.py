@@ -100,6 +100,8 @@ def test_huge_thresholds_and_integer_likes() -> None:
 
     assert shortlong.count("encyclopedia", longer_than=10**30).long == 0
     assert shortlong.count("encyclopedia", longer_than=np.int64(3)).long == 1
+    assert shortlong.count("encyclopedia", longer_than=np.int64(8)).long == 1
+    assert shortlong.count("encyclopedia", longer_than=12).long == 0
     assert shortlong.count("encyclopedia", longer_than=0, ignore=()).long == 1
 
 
@@ -187,3 +189,29 @@ def test_backend_choice_and_a_bad_backend_setting() -> None:
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.endswith("(2, 1, 0)\n")
     assert 'SHORTLONG_BACKEND="bogus"' in r.stderr
+
+
+def test_small_texts_packed_counts_and_their_limit() -> None:
+    """Texts under SL_PACKED_MAX_LEN bytes get their counts packed in one
+    integer and their records from a cache: the same values as the general
+    path, at and past the limit, and records that are WordCounts."""
+    from conftest import reference_counts
+
+    limit = shortlong._PACKED_MAX_LEN
+    for n in (limit - 1, limit):
+        data = (b"a " * (n // 2 + 1))[:n]
+        want = reference_counts(data.decode())
+        assert tuple(shortlong.count(data)) == want
+        assert tuple(shortlong.count(data.decode())) == want
+        assert shortlong.count(data, threads=1) == want
+    for _ in range(2):  # the second time from the cache
+        c = shortlong.count("the Encyclopedia of a thing")
+        assert type(c) is WordCounts and c == (5, 2, 1)
+        assert shortlong.count(b"the Encyclopedia of a thing") == c
+    # Not strict UTF-8 (lone surrogates; invalid bytes) leaves the packed path.
+    assert shortlong.count("\udcff encyclopedia") == (2, 0, 1)
+    assert shortlong.short_long("\udcff encyclopedia") == 0.5
+    with pytest.raises(shortlong.DecodeError):
+        shortlong.count(b"x \xff")
+    with pytest.raises(shortlong.DecodeError):
+        shortlong.short_long(b"x \xff")

@@ -215,6 +215,26 @@ _str_units = _ffi.str_units
 _UNITS_MIN = _ffi.UNITS_MIN
 _tls = threading.local()
 _new_counts = tuple.__new__
+_EIGHT = 8
+_sl_count_packed = _lib.sl_count_packed
+_sl_short_long_default_or_nan = _lib.sl_short_long_default_or_nan
+_PACKED_NONE = _lib.SL_PACKED_NONE
+_PACKED_MAX_LEN = _lib.SL_PACKED_MAX_LEN
+_PACKED_MASK = (1 << 21) - 1
+# The results of small texts, by packed counts: a tiny text's result is then
+# one dictionary lookup, where unpacking a large integer and building a
+# named tuple cost a third of the call. The records are immutable, so
+# sharing them is safe; the cache holds at most _PACKED_CACHE_MAX of them.
+_packed_cache: dict[int, WordCounts] = {}
+_PACKED_CACHE_MAX = 1 << 16
+
+
+def _unpack(v: int) -> WordCounts:
+    """The counts packed in `v` by sl_count_packed, cached while there is room."""
+    c: WordCounts = _new_counts(WordCounts, (v & _PACKED_MASK, v >> 21 & _PACKED_MASK, v >> 42))
+    if len(_packed_cache) < _PACKED_CACHE_MAX:
+        _packed_cache[v] = c
+    return c
 
 
 def _thread_out() -> tuple[Any, Any]:
@@ -260,15 +280,27 @@ def count(
         ignore is DEFAULT_IGNORE
         and threads is None
         and errors == "strict"
-        and type(longer_than) is int
-        and longer_than == 8
+        and longer_than is _EIGHT  # the int 8 (small ints are shared)
     ):
         units = None
         if type(text) is str:
-            if len(text) >= _UNITS_MIN:
-                units = _str_units(text)
+            if len(text) < _UNITS_MIN:
+                # A short str: its UTF-8, and counts packed in one integer
+                # (two arguments, no result buffer; see sl_count_packed).
+                data = text.encode("utf-8", "surrogatepass")
+                v = _sl_count_packed(data, len(data))
+                if v != _PACKED_NONE:
+                    return _packed_cache.get(v) or _unpack(v)
+                # Lone surrogates (not strict UTF-8) or an error: below.
+                return _count(text, longer_than, ignore, errors, threads)
+            units = _str_units(text)
             opts = _STR_DEFAULT
         elif type(text) is bytes:
+            if len(text) < _PACKED_MAX_LEN:
+                v = _sl_count_packed(text, len(text))
+                if v != _PACKED_NONE:
+                    return _packed_cache.get(v) or _unpack(v)
+                return _count(text, longer_than, ignore, errors, threads)
             opts = _BYTES_DEFAULT
         else:
             return _count(text, longer_than, ignore, errors, threads)
@@ -277,7 +309,7 @@ def count(
         except AttributeError:
             buf, ptr = _thread_out()
         if units is None:
-            data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+            data = text.encode("utf-8", "surrogatepass") if type(text) is str else text
             status = _sl_count_quick(opts, data, len(data), ptr)
         elif units[2] == 0:
             status = _sl_count_quick(opts, units[0], units[1], ptr)
@@ -303,9 +335,17 @@ def short_long(text: Text, *, errors: str = "strict", threads: int | None = None
     shortlong._errors.NoWordsError: no words remain after removing the ignored words (0/0)
     """
     if threads is None and errors == "strict":
+        r: float
         if type(text) is str:
-            units = _str_units(text) if len(text) >= _UNITS_MIN else None
-            r: float
+            if len(text) < _UNITS_MIN:
+                # Strict UTF-8 with the default options, in two arguments: a
+                # str with lone surrogates gets NaN and the general path.
+                data = text.encode("utf-8", "surrogatepass")
+                r = _sl_short_long_default_or_nan(data, len(data))
+                if r == r:  # not NaN
+                    return r
+                return _count(text, 8, DEFAULT_IGNORE, errors, threads).fraction
+            units = _str_units(text)
             if units is None:
                 data = text.encode("utf-8", "surrogatepass")
                 r = _sl_short_long_or_nan(_STR_DEFAULT, data, len(data))
@@ -316,7 +356,7 @@ def short_long(text: Text, *, errors: str = "strict", threads: int | None = None
             if r == r:  # not NaN
                 return r
         elif type(text) is bytes:
-            r = _sl_short_long_or_nan(_BYTES_DEFAULT, text, len(text))
+            r = _sl_short_long_default_or_nan(text, len(text))
             if r == r:
                 return r
     # NaN (no words, invalid UTF-8) or unusual arguments: the general path

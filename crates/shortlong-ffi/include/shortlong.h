@@ -55,6 +55,17 @@
 #define SL_UTF8_UNEXPECTED_END 3
 
 /*
+ Texts below this many bytes (2^21) have counts that `sl_count_packed` can pack:
+ each count is below 2^21.
+ */
+#define SL_PACKED_MAX_LEN 2097152
+
+/*
+ What `sl_count_packed` returns when it has no counts to give (all ones).
+ */
+#define SL_PACKED_NONE 18446744073709551615ull
+
+/*
  Result of every `sl_*` call. Values are stable and never reused.
  */
 enum SlStatus
@@ -392,6 +403,30 @@ SlStatus sl_count_quick(const struct SlOptions *options,
                         const uint8_t *text,
                         size_t len,
                         struct SlCounts *out);
+
+/*
+ `sl_count` with the default options (longer than 8, ignore "the" and
+ "a", strict UTF-8) in two arguments and one integer result, for bindings
+ where each argument and each result object costs time (CFFI's ABI mode,
+ on the many tiny texts of a corpus): the counts packed as
+ `words | ignored << 21 | long_words << 42`, or `SL_PACKED_NONE` when the
+ text has `SL_PACKED_MAX_LEN` bytes or more, or `sl_count` would not
+ return `SL_STATUS_OK` (call it to learn why).
+
+ # Safety
+ `text` must be NULL or point to `len` readable bytes. Thread-safe.
+ */
+uint64_t sl_count_packed(const uint8_t *text, size_t len);
+
+/*
+ `sl_short_long_or_nan` with the default options, in two arguments (see
+ `sl_count_packed`): the fraction, or NaN where `sl_short_long` would not
+ return `SL_STATUS_OK`.
+
+ # Safety
+ `text` must be NULL or point to `len` readable bytes. Thread-safe.
+ */
+double sl_short_long_default_or_nan(const uint8_t *text, size_t len);
 
 /*
  `long_words / (words - ignored)`; `SL_STATUS_NO_WORDS` when that is 0/0.

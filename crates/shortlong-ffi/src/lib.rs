@@ -590,6 +590,49 @@ pub unsafe extern "C" fn sl_count_quick(
     unsafe { sl_count(options, text, len, 0, out, std::ptr::null_mut()) }
 }
 
+/// Texts below this many bytes (2^21) have counts that `sl_count_packed` can pack:
+/// each count is below 2^21.
+pub const SL_PACKED_MAX_LEN: usize = 2097152;
+
+/// What `sl_count_packed` returns when it has no counts to give (all ones).
+pub const SL_PACKED_NONE: u64 = 0xFFFFFFFFFFFFFFFF;
+
+/// `sl_count` with the default options (longer than 8, ignore "the" and
+/// "a", strict UTF-8) in two arguments and one integer result, for bindings
+/// where each argument and each result object costs time (CFFI's ABI mode,
+/// on the many tiny texts of a corpus): the counts packed as
+/// `words | ignored << 21 | long_words << 42`, or `SL_PACKED_NONE` when the
+/// text has `SL_PACKED_MAX_LEN` bytes or more, or `sl_count` would not
+/// return `SL_STATUS_OK` (call it to learn why).
+///
+/// # Safety
+/// `text` must be NULL or point to `len` readable bytes. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn sl_count_packed(text: *const u8, len: usize) -> u64 {
+    if len >= SL_PACKED_MAX_LEN {
+        return SL_PACKED_NONE;
+    }
+    let mut c = SlCounts::default();
+    // SAFETY: forwarded caller contract; `c` is a local.
+    match unsafe { sl_count(std::ptr::null(), text, len, 0, &mut c, std::ptr::null_mut()) } {
+        // Each count is at most `len` < 2^21.
+        SlStatus::Ok => c.words | c.ignored << 21 | c.long_words << 42,
+        _ => SL_PACKED_NONE,
+    }
+}
+
+/// `sl_short_long_or_nan` with the default options, in two arguments (see
+/// `sl_count_packed`): the fraction, or NaN where `sl_short_long` would not
+/// return `SL_STATUS_OK`.
+///
+/// # Safety
+/// `text` must be NULL or point to `len` readable bytes. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn sl_short_long_default_or_nan(text: *const u8, len: usize) -> f64 {
+    // SAFETY: forwarded caller contract.
+    unsafe { sl_short_long_or_nan(std::ptr::null(), text, len) }
+}
+
 /// `long_words / (words - ignored)`; `SL_STATUS_NO_WORDS` when that is 0/0.
 ///
 /// # Safety

@@ -208,6 +208,62 @@ fn short_long_and_fraction() {
     );
 }
 
+/// The two-argument calls for bindings: packed counts equal `sl_count`'s,
+/// up to the largest text they can pack, and every failure is the marker.
+#[test]
+fn packed_counts_and_default_fraction() {
+    let unpack = |v: u64| SlCounts {
+        words: v & ((1 << 21) - 1),
+        ignored: v >> 21 & ((1 << 21) - 1),
+        long_words: v >> 42,
+    };
+    let t = b"the Encyclopedia of a thing";
+    let v = unsafe { sl_count_packed(t.as_ptr(), t.len()) };
+    assert_eq!(unpack(v), count(null(), t.as_ptr(), t.len()).1);
+    assert_eq!(
+        unpack(v),
+        SlCounts {
+            words: 5,
+            ignored: 2,
+            long_words: 1
+        }
+    );
+    // The largest text it packs: every count at its maximum for that size
+    // (one-byte words, all ignored; or one long word) still fits.
+    let n = SL_PACKED_MAX_LEN - 1;
+    let a = b"a ".repeat(n / 2 + 1)[..n].to_vec();
+    let v = unsafe { sl_count_packed(a.as_ptr(), a.len()) };
+    assert_eq!(unpack(v), count(null(), a.as_ptr(), a.len()).1);
+    assert_eq!(unpack(v).ignored, n.div_ceil(2) as u64);
+    let x = vec![b'x'; n];
+    let v = unsafe { sl_count_packed(x.as_ptr(), x.len()) };
+    assert_eq!(
+        unpack(v),
+        SlCounts {
+            words: 1,
+            ignored: 0,
+            long_words: 1
+        }
+    );
+    let big = vec![b'x'; SL_PACKED_MAX_LEN];
+    assert_eq!(
+        unsafe { sl_count_packed(big.as_ptr(), big.len()) },
+        SL_PACKED_NONE
+    );
+    assert_eq!(
+        unsafe { sl_count_packed(b"\xff".as_ptr(), 1) },
+        SL_PACKED_NONE
+    );
+    assert_eq!(unsafe { sl_count_packed(null(), 3) }, SL_PACKED_NONE);
+    assert_eq!(unsafe { sl_count_packed(null(), 0) }, 0);
+
+    let f = unsafe { sl_short_long_default_or_nan(t.as_ptr(), t.len()) };
+    assert_eq!(f, 1.0 / 3.0);
+    assert!(unsafe { sl_short_long_default_or_nan(b"a the".as_ptr(), 5) }.is_nan());
+    assert!(unsafe { sl_short_long_default_or_nan(b"x \xff".as_ptr(), 3) }.is_nan());
+    assert!(unsafe { sl_short_long_default_or_nan(null(), 1) }.is_nan());
+}
+
 #[test]
 fn streams_equal_whole_text_and_keep_partial_results() {
     let text = "the encyclopédie est une ressource\u{3000}extraordinaire".as_bytes();
