@@ -333,6 +333,24 @@ impl Classify for Avx512 {
     }
 }
 
+/// ASCII whitespace of 32 bytes (09..0D, 1C..20), as `classify_lanes!`
+/// finds it: `min(x - 09, x - 1C) <= 4`, unsigned.
+///
+/// # Safety
+/// AVX2 enabled.
+#[inline(always)]
+unsafe fn avx2_ascii_ws(v: __m256i) -> u32 {
+    // SAFETY: register-only AVX2 instructions; the caller enables AVX2.
+    unsafe {
+        let m = _mm256_min_epu8(
+            _mm256_sub_epi8(v, _mm256_set1_epi8(0x09)),
+            _mm256_sub_epi8(v, _mm256_set1_epi8(0x1C)),
+        );
+        let four = _mm256_set1_epi8(4);
+        _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(m, four), four)) as u32
+    }
+}
+
 /// Classify 32 bytes with AVX2 into 32-bit lane masks.
 ///
 /// # Safety
@@ -441,12 +459,28 @@ impl Classify for Avx2 {
 
     #[inline(always)]
     unsafe fn classify(p: *const u8) -> Masks {
-        // SAFETY: p..p+66 readable covers both halves' p..p+34 reads.
-        let (a, b) = unsafe { (avx2_half(p), avx2_half(p.add(32))) };
         #[inline(always)]
         fn j(lo: u32, hi: u32) -> u64 {
             lo as u64 | (hi as u64) << 32
         }
+        // SAFETY: p..p+66 readable covers both halves' p..p+34 reads; AVX2
+        // is enabled in count_avx2, the only caller.
+        unsafe {
+            // Most blocks of English text are ASCII: whitespace is all they
+            // need (a predictable branch; other scripts always skip it).
+            let (lo, hi) = (
+                _mm256_loadu_si256(p.cast()),
+                _mm256_loadu_si256(p.add(32).cast()),
+            );
+            if _mm256_movemask_epi8(_mm256_or_si256(lo, hi)) == 0 {
+                return Masks {
+                    ascii_ws: j(avx2_ascii_ws(lo), avx2_ascii_ws(hi)),
+                    ..Masks::default()
+                };
+            }
+        }
+        // SAFETY: as above.
+        let (a, b) = unsafe { (avx2_half(p), avx2_half(p.add(32))) };
         Masks {
             ascii_ws: j(a.0, b.0),
             lead2: j(a.1, b.1),
