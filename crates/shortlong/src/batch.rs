@@ -7,7 +7,7 @@
 //! position, and each row is counted alone, so results never depend on the
 //! number of threads or on scheduling.
 
-use crate::parallel::{default_threads, map_in_order, run_workers, PIECES_PER_THREAD};
+use crate::parallel::{default_threads, run_workers};
 use crate::{count_units, count_with, Backend, Counts, Errors, Options, UnitWidth, Utf8Error};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -41,11 +41,11 @@ pub trait Rows: Sync {
     fn units(&self, _i: usize) -> Option<UnitWidth> {
         None
     }
-    /// Data buffers the UTF-8 rows are slices of: when one is valid UTF-8 as
-    /// a whole, a row of it that starts and ends at character boundaries is
-    /// valid too, and is not validated again. Only the parts worth a whole
-    /// validation (about what the rows use): a row outside them is validated
-    /// on its own.
+    /// Data buffers the UTF-8 rows are slices of: where the span of a task's
+    /// rows in one is valid UTF-8, a row of it that starts and ends at
+    /// character boundaries is valid too, and is not validated again. Only
+    /// the parts worth validating as spans (about what the rows use): a row
+    /// outside them is validated on its own.
     fn whole_buffers(&self) -> &[&[u8]] {
         &[]
     }
@@ -423,26 +423,38 @@ impl<'a> Columns<'a> {
     }
 }
 
-/// Task boundaries: runs of consecutive rows of about [`TASK_BYTES`].
-fn task_bounds(rows: &dyn Rows) -> Vec<usize> {
+/// Task boundaries: runs of consecutive rows of about [`TASK_BYTES`], and
+/// each task's cost (its bytes, and a little per row).
+fn task_bounds(rows: &dyn Rows) -> (Vec<usize>, Vec<usize>) {
     let mut bounds = vec![0usize];
+    let mut costs = Vec::new();
     let mut acc = 0;
     for i in 0..rows.len() {
         acc += rows.size(i) + 16; // a row costs something even when empty
         if acc >= TASK_BYTES {
             bounds.push(i + 1);
+            costs.push(acc);
             acc = 0;
         }
     }
     if *bounds.last().unwrap() != rows.len() {
         bounds.push(rows.len());
+        costs.push(acc);
     }
-    bounds
+    (bounds, costs)
 }
 
 /// Run `fill(first_row, part)` for each task's part on up to `threads`
 /// threads; the parts are disjoint, so results land without locks fighting.
-fn run_tasks<P: Send>(parts: Vec<(usize, P)>, threads: usize, fill: impl Fn(usize, &mut P) + Sync) {
+/// The costliest tasks go first (`costs`, one per part), so that no thread
+/// is left with a large one at the end while the others wait: a single
+/// large row (a long article) is one task.
+fn run_tasks<P: Send>(
+    parts: Vec<(usize, P)>,
+    costs: &[usize],
+    threads: usize,
+    fill: impl Fn(usize, &mut P) + Sync,
+) {
     let threads = if threads == 0 {
         default_threads()
     } else {
@@ -455,8 +467,12 @@ fn run_tasks<P: Send>(parts: Vec<(usize, P)>, threads: usize, fill: impl Fn(usiz
         }
         return;
     }
-    let slots: Vec<std::sync::Mutex<(usize, P)>> =
-        parts.into_iter().map(std::sync::Mutex::new).collect();
+    let mut parts: Vec<(usize, (usize, P))> = costs.iter().copied().zip(parts).collect();
+    parts.sort_by_key(|&(cost, _)| std::cmp::Reverse(cost));
+    let slots: Vec<std::sync::Mutex<(usize, P)>> = parts
+        .into_iter()
+        .map(|(_, part)| std::sync::Mutex::new(part))
+        .collect();
     let next = AtomicUsize::new(0);
     run_workers(workers, || loop {
         let t = next.fetch_add(1, Ordering::Relaxed);
@@ -485,54 +501,44 @@ fn at_boundaries(buffer: &[u8], row: &[u8]) -> bool {
         && row.first().is_none_or(|&b| !is_cont(b))
 }
 
-/// Which of `rows.whole_buffers()` are valid UTF-8 as a whole (one pass each,
-/// instead of one validation per row), on up to `threads` threads.
-fn valid_buffers(rows: &dyn Rows, threads: usize) -> Vec<bool> {
-    let threads = if threads == 0 {
-        default_threads()
-    } else {
-        threads
-    };
-    rows.whole_buffers()
-        .iter()
-        .map(|b| is_utf8_on_threads(b, threads))
-        .collect()
-}
-
-/// Buffers from this size on are validated on several threads: one pass
-/// before the rows' tasks would otherwise be the serial part of the call
-/// (a fifth of it, for the 206 enwiki pages).
-const PARALLEL_VALIDATE_MIN: usize = 1 << 20;
-
-/// Is `b` UTF-8? A large buffer is cut into pieces before bytes that are not
-/// continuation bytes, so that no valid sequence is cut: then the whole is
-/// valid exactly when every piece is.
-fn is_utf8_on_threads(b: &[u8], threads: usize) -> bool {
-    if threads <= 1 || b.len() < PARALLEL_VALIDATE_MIN {
-        return simdutf8::basic::from_utf8(b).is_ok();
-    }
-    let pieces = threads * PIECES_PER_THREAD;
-    let mut cuts = vec![0];
-    for k in 1..pieces {
-        let nominal = b.len() / pieces * k;
-        // Valid UTF-8 has at most 3 continuation bytes in a row; after 4 the
-        // cut stays where it is and the piece that starts there is invalid,
-        // as the buffer is.
-        let mut c = nominal;
-        while c < b.len() && is_cont(b[c]) && c - nominal < 4 {
-            c += 1;
+/// The bytes that the UTF-8 rows `first..first + n` use of one of
+/// `rows.whole_buffers()`, from the first row's start to the last one's end,
+/// when that span is valid UTF-8: then a row of it that starts and ends at
+/// character boundaries is valid too, and is not validated on its own. Each
+/// task validates its own span just before counting its rows, so both
+/// passes find the bytes in cache and no thread waits for a validation of
+/// the whole buffer. `None` when no row is in such a buffer, when the span
+/// is much larger than the rows (views scattered over a large buffer), or
+/// when it is not valid.
+fn valid_span(rows: &dyn Rows, first: usize, n: usize) -> Option<(usize, &[u8])> {
+    let buffers = rows.whole_buffers();
+    let mut which = None;
+    let (mut lo, mut hi, mut used) = (usize::MAX, 0, 0);
+    for i in first..first + n {
+        let (Some(b), Some(t)) = (rows.buffer_index(i), rows.get(i)) else {
+            continue;
+        };
+        let Some(buf) = buffers.get(b) else { continue };
+        if rows.units(i).is_some() || *which.get_or_insert(b) != b {
+            continue;
         }
-        if c > *cuts.last().unwrap() && c < b.len() {
-            cuts.push(c);
+        let Some(start) = (t.as_ptr() as usize).checked_sub(buf.as_ptr() as usize) else {
+            continue;
+        };
+        if start + t.len() <= buf.len() {
+            lo = lo.min(start);
+            hi = hi.max(start + t.len());
+            used += t.len();
         }
     }
-    cuts.push(b.len());
-    let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
-    map_in_order(&ranges, threads, |&(s, e)| {
-        simdutf8::basic::from_utf8(&b[s..e]).is_ok()
-    })
-    .into_iter()
-    .all(|ok| ok)
+    let b = which?;
+    if lo >= hi || hi - lo > 2 * used + 4096 {
+        return None;
+    }
+    let span = &buffers[b][lo..hi];
+    simdutf8::basic::from_utf8(span)
+        .is_ok()
+        .then_some((b, span))
 }
 
 fn count_row(
@@ -541,14 +547,14 @@ fn count_row(
     backend: Backend,
     opts: &Options,
     errors: Errors,
-    valid: &[bool],
+    span: Option<(usize, &[u8])>,
 ) -> Row {
     match rows.get(i) {
         None => Row::Null,
         Some(t)
             if rows.units(i).is_none()
-                && rows.buffer_index(i).is_some_and(|k| {
-                    valid.get(k) == Some(&true) && at_boundaries(rows.whole_buffers()[k], t)
+                && span.is_some_and(|(b, s)| {
+                    rows.buffer_index(i) == Some(b) && at_boundaries(s, t)
                 }) =>
         {
             // Valid UTF-8 (a whole text starts and ends at word boundaries).
@@ -588,8 +594,7 @@ pub fn count_rows(
 ) {
     assert_eq!(out.len(), rows.len(), "one output per row");
     let backend = Backend::best();
-    let valid = valid_buffers(rows, threads);
-    let bounds = task_bounds(rows);
+    let (bounds, costs) = task_bounds(rows);
     let mut parts = Vec::with_capacity(bounds.len());
     let mut rest = out;
     for w in bounds.windows(2) {
@@ -597,9 +602,10 @@ pub fn count_rows(
         parts.push((w[0], head));
         rest = tail;
     }
-    run_tasks(parts, threads, |first, part| {
+    run_tasks(parts, &costs, threads, |first, part| {
+        let span = valid_span(rows, first, part.len());
         for (k, o) in part.iter_mut().enumerate() {
-            *o = count_row(rows, first + k, backend, opts, errors, &valid);
+            *o = count_row(rows, first + k, backend, opts, errors, span);
         }
     });
 }
@@ -620,8 +626,7 @@ pub fn count_columns(
         "one value per row in every column"
     );
     let backend = Backend::best();
-    let valid = valid_buffers(rows, threads);
-    let bounds = task_bounds(rows);
+    let (bounds, costs) = task_bounds(rows);
     let mut parts = Vec::with_capacity(bounds.len());
     let mut rest = out;
     for w in bounds.windows(2) {
@@ -629,9 +634,10 @@ pub fn count_columns(
         parts.push((w[0], head));
         rest = tail;
     }
-    run_tasks(parts, threads, |first, part| {
+    run_tasks(parts, &costs, threads, |first, part| {
+        let span = valid_span(rows, first, part.status.len());
         for k in 0..part.status.len() {
-            part.set(k, count_row(rows, first + k, backend, opts, errors, &valid));
+            part.set(k, count_row(rows, first + k, backend, opts, errors, span));
         }
     });
 }
@@ -809,51 +815,35 @@ mod tests {
         assert!(matches!(out[2], Row::Counts(_)) && matches!(out[3], Row::Invalid(_)));
     }
 
-    /// A large buffer validated in pieces on threads: the same answer as one
-    /// pass, with multi-byte characters (and invalid bytes) at every place a
-    /// nominal cut can fall.
+    /// Rows over many tasks, with an invalid row (and so an invalid span) in
+    /// some: every row's result is its own count's, on 1 and 2 threads.
     #[test]
-    fn buffers_validated_in_pieces_agree_with_one_pass() {
-        let unit = "ab é中😀 ".as_bytes(); // 1-, 2-, 3- and 4-byte characters
-        let mut base: Vec<u8> = unit
-            .iter()
-            .cycle()
-            .take(PARALLEL_VALIDATE_MIN + 77)
-            .copied()
-            .collect();
-        while simdutf8::basic::from_utf8(&base).is_err() {
-            base.pop(); // end on a whole character
+    fn rows_in_tasks_with_invalid_spans_equal_their_own_counts() {
+        let o = Options::default();
+        let mut data = Vec::new();
+        let mut offsets = vec![0i64];
+        for i in 0..6000 {
+            let row: &[u8] = match i % 997 {
+                0 => b"bad \xff row",
+                1 => b"cut \xe2\x82",
+                _ if i % 3 == 0 => "an encyclopedia é 中 😀 ".as_bytes(),
+                _ => b"the quick brown fox jumps over a lazy dog ",
+            };
+            data.extend_from_slice(row);
+            offsets.push(data.len() as i64);
         }
-        for threads in [1, 2, 3, 5, 8] {
-            for shift in 0..unit.len() {
-                let b = &base[shift..];
-                let want = simdutf8::basic::from_utf8(b).is_ok();
-                assert_eq!(
-                    is_utf8_on_threads(b, threads),
-                    want,
-                    "threads {threads} shift {shift}"
-                );
-            }
-            for bad in [0, 1, base.len() / 2, base.len() / 3 + 1, base.len() - 1] {
-                for byte in [0xFFu8, 0x80, 0xE4] {
-                    let mut b = base.clone();
-                    b[bad] = byte;
-                    let want = simdutf8::basic::from_utf8(&b).is_ok();
-                    assert_eq!(
-                        is_utf8_on_threads(&b, threads),
-                        want,
-                        "threads {threads} at {bad}"
-                    );
+        let rows = Offsets::new(&data, &offsets, Validity::ALL).unwrap();
+        for threads in [1, 2] {
+            let mut out = vec![Row::Null; offsets.len() - 1];
+            count_rows(&rows, &o, Errors::Strict, threads, &mut out);
+            for (k, got) in out.iter().enumerate() {
+                let row = &data[offsets[k] as usize..offsets[k + 1] as usize];
+                match (got, crate::count(row, &o, Errors::Strict)) {
+                    (Row::Counts(c), Ok(d)) => assert_eq!(*c, d, "row {k}"),
+                    (Row::Invalid(e), Err(d)) => assert_eq!(*e, d, "row {k}"),
+                    (got, d) => panic!("row {k}: {got:?} vs {d:?}"),
                 }
             }
-            // Long runs of continuation bytes where cuts fall.
-            let mut b = base.clone();
-            let pieces = threads * PIECES_PER_THREAD;
-            for k in 1..pieces {
-                let at = b.len() / pieces * k;
-                b[at..at + 6].fill(0x80);
-            }
-            assert!(!is_utf8_on_threads(&b, threads));
         }
     }
 
