@@ -158,9 +158,35 @@ pub fn count_with(
     }
 }
 
+/// A text longer than twice this is validated and counted a piece at a time
+/// (cut after a space): each piece is validated and then counted while it
+/// is in the core's cache, where validating the whole text and then
+/// counting it would read it twice from farther away.
+const CACHE_PIECE: usize = 128 << 10;
+
 /// The kernel's counts of `text` when it is valid for `errors` (it must
-/// start and end at word boundaries), else `None`.
+/// start and end at word boundaries), else `None`. Pieces cut after a space
+/// count the same as the whole; and the whole is valid exactly when every
+/// piece is (a valid text cut at a character boundary gives valid pieces,
+/// and valid pieces make a valid text, wherever they are cut).
 fn fast_counts(backend: Backend, text: &[u8], opts: &Options, errors: Errors) -> Option<Counts> {
+    let mut total = Counts::default();
+    let mut rest = text;
+    while rest.len() > 2 * CACHE_PIECE {
+        match whitespace::after_next_space(rest, CACHE_PIECE) {
+            Some(cut) if cut < rest.len() => {
+                total += fast_piece(backend, &rest[..cut], opts, errors)?;
+                rest = &rest[cut..];
+            }
+            _ => break,
+        }
+    }
+    total += fast_piece(backend, rest, opts, errors)?;
+    Some(total)
+}
+
+/// [`fast_counts`] of one piece: validated, then counted.
+fn fast_piece(backend: Backend, text: &[u8], opts: &Options, errors: Errors) -> Option<Counts> {
     let valid = match errors {
         Errors::Strict | Errors::Replace => simdutf8::basic::from_utf8(text).is_ok(),
         Errors::SurrogatePass => is_utf8_with_surrogates(text),

@@ -405,3 +405,44 @@ fn threads_never_change_the_result() {
         );
     }
 }
+
+/// A long text is validated and counted in pieces cut after spaces (so that
+/// each piece is in cache for both passes): every backend still gives the
+/// oracle's counts, and every error is found, wherever it falls relative to
+/// the cuts, including inside a long run without spaces and in a character
+/// that a naive cut would split.
+#[test]
+fn long_texts_counted_in_pieces_equal_the_oracle() {
+    let unit = "the Encyclopédie\u{3000}жж a 😀😀\u{2029}x\u{85} ".repeat(40);
+    let mut text = unit.repeat(600).into_bytes(); // about 1 MB
+                                                  // A long run without any space across several pieces.
+    let run_at = text.len() / 2;
+    text.splice(run_at..run_at, "é".repeat(200_000).into_bytes());
+    let o = Options::default();
+    for errors in [Errors::Strict, Errors::SurrogatePass] {
+        let want = shortlong::scalar::count(&text, &o, errors).unwrap();
+        for b in shortlong::Backend::available() {
+            assert_eq!(
+                shortlong::count_with(b, &text, &o, errors).unwrap(),
+                want,
+                "{b:?}"
+            );
+        }
+    }
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for _ in 0..12 {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let at = (x >> 20) as usize % text.len();
+        for bad in [&[0xFFu8][..], &[0xED, 0xA0, 0x80], &[0xE2, 0x82]] {
+            let mut t = text.clone();
+            t.splice(at..at, bad.iter().copied());
+            for errors in [Errors::Strict, Errors::Replace, Errors::SurrogatePass] {
+                let want = shortlong::scalar::count(&t, &o, errors);
+                let got = shortlong::count_with(shortlong::Backend::best(), &t, &o, errors);
+                assert_eq!(got, want, "{bad:?} at {at}, {errors:?}");
+            }
+        }
+    }
+}
