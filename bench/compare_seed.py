@@ -54,6 +54,28 @@ def median_time(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
+def paired_times(
+    fa: Callable[[], object], fb: Callable[[], object], repeat: int, number: int = 1
+) -> tuple[float, float, float]:
+    """Median seconds per call of `fa` and of `fb`, and the median of the
+    ratios time(fa) / time(fb), measured in alternation (`number` calls per
+    sample): on a shared machine whose speed drifts, each pair sees the same
+    conditions, where two separate series each see their own."""
+    ta, tb, ratios = [], [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fa()
+        t1 = time.perf_counter()
+        for _ in range(number):
+            fb()
+        t2 = time.perf_counter()
+        ta.append((t1 - t0) / number)
+        tb.append((t2 - t1) / number)
+        ratios.append((t1 - t0) / (t2 - t1))
+    return statistics.median(ta), statistics.median(tb), statistics.median(ratios)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("file", nargs="?", default=str(DEFAULT), help="a UTF-8 text file")
