@@ -309,8 +309,8 @@ def count(
         except AttributeError:
             buf, ptr = _thread_out()
         if units is None:
-            data = text.encode("utf-8", "surrogatepass") if type(text) is str else text
-            status = _sl_count_quick(opts, data, len(data), ptr)
+            raw: Any = text.encode("utf-8", "surrogatepass") if type(text) is str else text
+            status = _sl_count_quick(opts, raw, len(raw), ptr)
         elif units[2] == 0:
             status = _sl_count_quick(opts, units[0], units[1], ptr)
         else:
