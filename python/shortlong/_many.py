@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _ffi
+from . import DEFAULT_IGNORE, _ffi, _options, _threads
 from ._errors import ArgumentTypeError, DecodeError, OptionError
 
 _ffi_ = _ffi.ffi
@@ -376,7 +376,7 @@ def count_many(
     texts: Any,
     *,
     longer_than: int = 8,
-    ignore: Iterable[str] = ("the", "a"),
+    ignore: Iterable[str] = DEFAULT_IGNORE,
     threads: int | None = None,
     errors: str = "strict",
 ) -> Any:
@@ -402,8 +402,6 @@ def count_many(
     >>> r.words.tolist(), r.null.tolist(), float(r.fraction[0])
     ([5, 0, 1], [False, True, False], 0.3333333333333333)
     """
-    from . import _options, _threads
-
     str_opts = _options(longer_than, ignore, errors, True)
     bytes_opts = _options(longer_than, ignore, errors, False)
     nthreads = _threads(threads)
