@@ -162,6 +162,9 @@ pub(crate) const TAIL: usize = 64 + READ;
 pub(crate) struct ByteSet {
     pub bytes: Vec<u8>,
     pub table: [u8; 128],
+    /// The same set by nibbles, for 16-entry shuffles: bit `h & 7` of
+    /// `nibbles[h >> 3][l]` is set when the byte `h << 4 | l` is in it.
+    pub nibbles: [[u8; 16]; 2],
 }
 
 impl Default for ByteSet {
@@ -169,6 +172,7 @@ impl Default for ByteSet {
         ByteSet {
             bytes: Vec::new(),
             table: [0; 128],
+            nibbles: [[0; 16]; 2],
         }
     }
 }
@@ -178,10 +182,17 @@ impl ByteSet {
         bytes.sort_unstable();
         bytes.dedup();
         let mut table = [0u8; 128];
+        let mut nibbles = [[0u8; 16]; 2];
         for &b in &bytes {
             table[(b & 0x7F) as usize] |= if b < 0x80 { 0x80 } else { 0x40 };
+            let (h, l) = ((b >> 4) as usize, (b & 0x0F) as usize);
+            nibbles[h >> 3][l] |= 1 << (h & 7);
         }
-        ByteSet { bytes, table }
+        ByteSet {
+            bytes,
+            table,
+            nibbles,
+        }
     }
 }
 
