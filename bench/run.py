@@ -222,8 +222,11 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     exp_stop = counts_reference(text, STOPWORDS)
     t_ref_stop = median_time(lambda: counts_reference(text, STOPWORDS), s.reps(7))
     s.add(w, "pure-Python reference (counts)", t_ref_stop, n, exp_stop, exp_stop, t_ref_stop)
-    t_default = median_time(lambda: shortlong.count(sample), s.reps(101))
-    t_stop = median_time(lambda: shortlong.count(sample, ignore=STOPWORDS), s.reps(101))
+    t_default, t_stop, r_stop = paired_times(
+        lambda: shortlong.count(sample),
+        lambda: shortlong.count(sample, ignore=STOPWORDS),
+        s.reps(101),
+    )
     s.add(
         w,
         "shortlong.count(bytes, ignore=stopwords)",
@@ -232,8 +235,8 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         tuple(shortlong.count(sample, ignore=STOPWORDS)),
         exp_stop,
         t_ref_stop,
-        f"{t_default / t_stop:.2f}x the speed of the default ignore list "
-        f"({t_default * 1e3:.3f} ms)",
+        f"{r_stop:.2f}x the speed of the default ignore list "
+        f"({t_default * 1e3:.3f} ms; median of paired runs)",
     )
 
     pages = wiki_texts("enwiki-sample.xml.bz2")
@@ -400,9 +403,17 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     expected_tiny = ref_tiny()
     t_r = median_time(ref_tiny, s.reps(5))
     s.add(w, "pure-Python reference", t_r, nb, expected_tiny, expected_tiny, t_r)
-    t_noop = median_time(lambda: [memchr(b, 0, 0) for b in enc], s.reps(5))
+
+    def noop() -> list[object]:
+        return [memchr(b, 0, 0) for b in enc]
+
+    def count_tiny() -> list[object]:
+        return [shortlong.count(t) for t in tiny]
+
+    # Each beside a no-op run in alternation (medians of the paired ratios).
+    t_sl, t_noop, r_sl = paired_times(sl_tiny, noop, s.reps(9))
+    t_c, _, r_c = paired_times(count_tiny, noop, s.reps(9))
     s.add(w, "no-op CFFI call, same shape (libc memchr(p, 0, 0))", t_noop, nb, None, None, None)
-    t_sl = median_time(sl_tiny, s.reps(5))
     s.add(
         w,
         "shortlong.short_long(str)",
@@ -411,9 +422,8 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         sl_tiny(),
         expected_tiny,
         t_r,
-        f"{t_sl / t_noop:.2f}x a no-op CFFI call",
+        f"{r_sl:.2f}x a no-op CFFI call (median of paired runs)",
     )
-    t_c = median_time(lambda: [shortlong.count(t) for t in tiny], s.reps(5))
     s.add(
         w,
         "shortlong.count(str)",
@@ -422,7 +432,7 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         None,
         None,
         t_r,
-        f"{t_c / t_noop:.2f}x a no-op CFFI call",
+        f"{r_c:.2f}x a no-op CFFI call (median of paired runs)",
     )
 
     big = (sample * (256_000_000 // n + 1))[: 256 << 20]
@@ -432,10 +442,12 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     import numpy as np
 
     arr = np.frombuffer(big[: len(big) // 8 * 8], dtype=np.uint64)
-    t_read = median_time(lambda: arr.sum(), s.reps(7))
-    s.add(w, "plain vectorised read (numpy uint64 sum)", t_read, len(big), None, None, None)
     one = shortlong.count(big, threads=1)
-    t1, t2, r12 = paired_times(
+    t_read, t1, r_read = paired_times(
+        lambda: arr.sum(), lambda: shortlong.count(big, threads=1), s.reps(7)
+    )
+    s.add(w, "plain vectorised read (numpy uint64 sum)", t_read, len(big), None, None, None)
+    _, t2, r12 = paired_times(
         lambda: shortlong.count(big, threads=1),
         lambda: shortlong.count(big, threads=2),
         s.reps(7),
@@ -448,7 +460,7 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         one,
         one,
         None,
-        f"{t_read / t1:.2f}x the read's speed",
+        f"{r_read:.2f}x the read's speed (median of paired runs)",
     )
     s.add(
         w,
