@@ -208,6 +208,10 @@ def test_small_texts_packed_counts_and_their_limit() -> None:
         c = shortlong.count("the Encyclopedia of a thing")
         assert type(c) is WordCounts and c == (5, 2, 1)
         assert shortlong.count(b"the Encyclopedia of a thing") == c
+    # The cache of records stays bounded, whatever the counts seen.
+    for k in range(1, shortlong._PACKED_CACHE_MAX + 100):
+        assert shortlong.count(b"x " * k).words == k
+    assert len(shortlong._packed_cache) <= shortlong._PACKED_CACHE_MAX
     # Not strict UTF-8 (lone surrogates; invalid bytes) leaves the packed path.
     assert shortlong.count("\udcff encyclopedia") == (2, 0, 1)
     assert shortlong.short_long("\udcff encyclopedia") == 0.5

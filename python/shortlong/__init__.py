@@ -226,7 +226,7 @@ _PACKED_MASK = (1 << 21) - 1
 # named tuple cost a third of the call. The records are immutable, so
 # sharing them is safe; the cache holds at most _PACKED_CACHE_MAX of them.
 _packed_cache: dict[int, WordCounts] = {}
-_PACKED_CACHE_MAX = 1 << 16
+_PACKED_CACHE_MAX = 1 << 12  # a few hundred kB; tiny texts repeat few counts
 
 
 def _unpack(v: int) -> WordCounts:
