@@ -287,11 +287,15 @@ def count(
             if len(text) < _UNITS_MIN:
                 # A short str: its UTF-8, and counts packed in one integer
                 # (two arguments, no result buffer; see sl_count_packed).
-                data = text.encode("utf-8", "surrogatepass")
+                # `encode()` without arguments is the fastest; a str with
+                # lone surrogates, which it refuses, takes the general path.
+                try:
+                    data = text.encode()
+                except UnicodeEncodeError:
+                    return _count(text, longer_than, ignore, errors, threads)
                 v = _sl_count_packed(data, len(data))
                 if v != _PACKED_NONE:
                     return _packed_cache.get(v) or _unpack(v)
-                # Lone surrogates (not strict UTF-8) or an error: below.
                 return _count(text, longer_than, ignore, errors, threads)
             units = _str_units(text)
             opts = _STR_DEFAULT
@@ -338,9 +342,13 @@ def short_long(text: Text, *, errors: str = "strict", threads: int | None = None
         r: float
         if type(text) is str:
             if len(text) < _UNITS_MIN:
-                # Strict UTF-8 with the default options, in two arguments: a
-                # str with lone surrogates gets NaN and the general path.
-                data = text.encode("utf-8", "surrogatepass")
+                # Strict UTF-8 with the default options, in two arguments
+                # (`encode()` without arguments is the fastest; a str with
+                # lone surrogates, which it refuses, takes the general path).
+                try:
+                    data = text.encode()
+                except UnicodeEncodeError:
+                    return _count(text, 8, DEFAULT_IGNORE, errors, threads).fraction
                 r = _sl_short_long_default_or_nan(data, len(data))
                 if r == r:  # not NaN
                     return r
