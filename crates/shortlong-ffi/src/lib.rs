@@ -194,6 +194,18 @@ fn put<T>(out: *mut T, value: T) {
     unsafe { out.write(value) }
 }
 
+/// The body of every function that writes an `SlCounts`: panics caught,
+/// `out` checked for NULL before anything runs, and written only on success.
+fn counts_into(out: *mut SlCounts, count: impl FnOnce() -> Result<Counts, SlStatus>) -> SlStatus {
+    guard(|| {
+        if out.is_null() {
+            return Err(SlStatus::NullPointer);
+        }
+        put(out, counts_to_c(count()?));
+        Ok(())
+    })
+}
+
 fn counts_to_c(c: Counts) -> SlCounts {
     SlCounts {
         words: c.words,
@@ -431,14 +443,9 @@ pub unsafe extern "C" fn sl_count(
     out: *mut SlCounts,
     err: *mut SlUtf8Error,
 ) -> SlStatus {
-    guard(|| {
-        if out.is_null() {
-            return Err(SlStatus::NullPointer);
-        }
-        // SAFETY: forwarded caller contract (see # Safety).
-        let c = unsafe { count_text(options, text, len, threads, err)? };
-        put(out, counts_to_c(c));
-        Ok(())
+    // SAFETY: forwarded caller contract (see # Safety).
+    counts_into(out, || unsafe {
+        count_text(options, text, len, threads, err)
     })
 }
 
@@ -521,14 +528,9 @@ pub unsafe extern "C" fn sl_count_units(
     threads: usize,
     out: *mut SlCounts,
 ) -> SlStatus {
-    guard(|| {
-        if out.is_null() {
-            return Err(SlStatus::NullPointer);
-        }
-        // SAFETY: forwarded caller contract.
-        let c = unsafe { count_units(options, units, len, width, threads)? };
-        put(out, counts_to_c(c));
-        Ok(())
+    // SAFETY: forwarded caller contract.
+    counts_into(out, || unsafe {
+        count_units(options, units, len, width, threads)
     })
 }
 
@@ -732,15 +734,8 @@ pub unsafe extern "C" fn sl_stream_feed(
 /// `stream` live and used by this thread only; `out` writable.
 #[no_mangle]
 pub unsafe extern "C" fn sl_stream_counts(stream: *mut SlStream, out: *mut SlCounts) -> SlStatus {
-    guard(|| {
-        if out.is_null() {
-            return Err(SlStatus::NullPointer);
-        }
-        // SAFETY: forwarded caller contract.
-        let s = unsafe { self::stream(stream)? };
-        put(out, counts_to_c(s.counts()));
-        Ok(())
-    })
+    // SAFETY: forwarded caller contract.
+    counts_into(out, || Ok(unsafe { self::stream(stream)? }.counts()))
 }
 
 /// End of input: the counts of the whole text. The stream is finished
@@ -756,19 +751,14 @@ pub unsafe extern "C" fn sl_stream_finish(
     out: *mut SlCounts,
     err: *mut SlUtf8Error,
 ) -> SlStatus {
-    guard(|| {
-        if out.is_null() {
-            return Err(SlStatus::NullPointer);
-        }
+    counts_into(out, || {
         if stream.is_null() {
             return Err(SlStatus::NullPointer);
         }
         // SAFETY: non-null; the caller promises a live stream used only here.
         let slot = unsafe { &mut (*stream).counter };
         let counter = slot.take().ok_or(SlStatus::StreamFinished)?;
-        let c = counter.finish().map_err(|e| report_utf8(err, e))?;
-        put(out, counts_to_c(c));
-        Ok(())
+        counter.finish().map_err(|e| report_utf8(err, e))
     })
 }
 

@@ -8,6 +8,7 @@
 //! number of threads or on scheduling.
 
 use crate::parallel::{default_threads, run_workers};
+use crate::utf8::is_continuation;
 use crate::{count_units, count_with, Backend, Counts, Errors, Options, UnitWidth, Utf8Error};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -500,11 +501,6 @@ fn run_tasks<P: Send>(
     });
 }
 
-/// Is `b` a UTF-8 continuation byte (80..BF)?
-fn is_cont(b: u8) -> bool {
-    (b as i8) < -64
-}
-
 /// Is `row` inside `buffer`, at character boundaries of it?
 fn at_boundaries(buffer: &[u8], row: &[u8]) -> bool {
     // The row's place in the buffer, from the addresses: it must lie inside
@@ -512,10 +508,9 @@ fn at_boundaries(buffer: &[u8], row: &[u8]) -> bool {
     let Some(start) = (row.as_ptr() as usize).checked_sub(buffer.as_ptr() as usize) else {
         return false;
     };
-    start
-        .checked_add(row.len())
-        .is_some_and(|end| end <= buffer.len() && buffer.get(end).is_none_or(|&b| !is_cont(b)))
-        && row.first().is_none_or(|&b| !is_cont(b))
+    start.checked_add(row.len()).is_some_and(|end| {
+        end <= buffer.len() && buffer.get(end).is_none_or(|&b| !is_continuation(b))
+    }) && row.first().is_none_or(|&b| !is_continuation(b))
 }
 
 /// The bytes that the UTF-8 rows `first..first + n` use of one of

@@ -377,7 +377,6 @@ pub(crate) struct IgnorePlan {
 
 impl IgnorePlan {
     pub(crate) fn new(entries: &[Box<[u8]>], longer_than: u64) -> Self {
-        let cps = |e: &[u8]| e.iter().filter(|&&b| (b as i8) >= -64).count() as u64;
         let mut bytes: Vec<u8> = entries.iter().flat_map(|e| e.iter()).copied().collect();
         bytes.sort_unstable();
         bytes.dedup();
@@ -390,7 +389,7 @@ impl IgnorePlan {
                 .iter()
                 .map(|e| MaskEntry {
                     idx: e.iter().map(|b| bytes.binary_search(b).unwrap()).collect(),
-                    long: cps(e) > longer_than,
+                    long: crate::utf8::code_points(e) > longer_than,
                 })
                 .collect();
             f.bytes = bytes;
@@ -410,7 +409,7 @@ impl IgnorePlan {
             entries
                 .iter()
                 .filter(|e| e.len() <= 16)
-                .map(|e| (&e[..], cps(e) > longer_than)),
+                .map(|e| (&e[..], crate::utf8::code_points(e) > longer_than)),
         );
         f
     }
@@ -1084,8 +1083,7 @@ impl<const B: usize> Kernel<'_, B> {
             let word = &text[i..(i + len).min(text.len())];
             if opts.is_ignored(word) {
                 hits += 1;
-                let cps = word.iter().filter(|&&b| (b as i8) >= -64).count() as u64;
-                long_hits += (cps > opts.longer_than()) as u64;
+                long_hits += (crate::utf8::code_points(word) > opts.longer_than()) as u64;
             }
         }
         self.cand_ignored += hits;

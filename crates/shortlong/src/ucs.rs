@@ -346,15 +346,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_vector_transcoder_equals_the_scalar_one() {
-        let mut x = 99u64;
-        let mut next = || {
+    /// A deterministic stream of pseudo-random `u32`s from `seed`.
+    fn lcg(mut x: u64) -> impl FnMut() -> u32 {
+        move || {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             (x >> 33) as u32
-        };
+        }
+    }
+
+    #[test]
+    fn the_vector_transcoder_equals_the_scalar_one() {
+        let mut next = lcg(99);
         for len in (0..200).chain([1000, 4099, CHUNK + 3]) {
             // Mostly ASCII, mostly 2-byte, mostly 3-byte (surrogates too),
             // and mixed, so that every path of every group is taken.
@@ -384,13 +388,7 @@ mod tests {
 
     #[test]
     fn the_vector_ucs4_transcoder_equals_the_scalar_one() {
-        let mut x = 5u64;
-        let mut next = || {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (x >> 33) as u32
-        };
+        let mut next = lcg(5);
         for len in (0..100).chain([1000, 4099]) {
             for mix in 0..5u32 {
                 let units: Vec<u32> = (0..len)

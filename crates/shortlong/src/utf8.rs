@@ -54,6 +54,18 @@ fn second_range(lead: u8, surrogates: bool) -> (u8, u8) {
     }
 }
 
+/// Is `b` a continuation byte (80..BF)?
+#[inline(always)]
+pub(crate) fn is_continuation(b: u8) -> bool {
+    (b as i8) < -64
+}
+
+/// Code points in `s` (generalised UTF-8): the bytes that are not
+/// continuation bytes.
+pub(crate) fn code_points(s: &[u8]) -> u64 {
+    s.iter().filter(|&&b| !is_continuation(b)).count() as u64
+}
+
 /// Decode the sequence that starts at `b[0]` (`b` must not be empty).
 ///
 /// `surrogates` accepts the 3-byte encodings of U+D800..U+DFFF, as Python's

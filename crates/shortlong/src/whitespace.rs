@@ -45,7 +45,7 @@ pub const fn is_ascii_space(b: u8) -> bool {
 pub(crate) fn after_next_space(text: &[u8], from: usize) -> Option<usize> {
     use crate::utf8::{decode, Step};
     let mut i = from;
-    while i < text.len() && (text[i] as i8) < -64 {
+    while i < text.len() && crate::utf8::is_continuation(text[i]) {
         i += 1;
     }
     while i < text.len() {

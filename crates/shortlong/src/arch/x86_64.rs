@@ -53,6 +53,16 @@ pub(super) unsafe fn count_sse2(text: &[u8], opts: &Options) -> Counts {
     }
 }
 
+/// ASCII whitespace of a vector, for any width (`le!`, `sub!`, `min!` as
+/// for `classify_lanes!`): 09..0D is (x - 09) <= 4, 1C..20 is (x - 1C) <= 4;
+/// one compare of the smaller of the two (mask-producing instructions are
+/// the costly ones).
+macro_rules! ascii_ws_lanes {
+    ($v:expr, $le:ident, $sub:ident, $min:ident) => {
+        $le!($min!($sub!($v, 0x09), $sub!($v, 0x1C)), 4)
+    };
+}
+
 /// The whitespace logic, written once for every vector width. The caller
 /// names its own macros: `load!(ptr)`, `eq!(v, byte)`, `le!(v, byte)`
 /// (unsigned <=), `sub!(v, byte)` (wrapping), `cont!(v)` (80..BF),
@@ -63,10 +73,7 @@ macro_rules! classify_lanes {
     ($p:expr, $load:ident, $eq:ident, $le:ident, $sub:ident, $cont:ident, $min:ident, $adds:ident, $xor:ident) => {{
         let p = $p;
         let v0 = $load!(p);
-        // 09..0D: (x - 09) <= 4; 1C..20: (x - 1C) <= 4; one compare of the
-        // smaller of the two (mask-producing instructions are the costly
-        // ones).
-        let ascii_ws = $le!($min!($sub!(v0, 0x09), $sub!(v0, 0x1C)), 4);
+        let ascii_ws = ascii_ws_lanes!(v0, $le, $sub, $min);
         let cont = $cont!(v0);
         // Possible lead bytes of multi-byte spaces: E1..E3 ((x - E1) <= 2)
         // or C2 (x ^ C2 == 0; times 4, saturated, so that every other byte
@@ -333,6 +340,63 @@ impl Classify for Avx512 {
     }
 }
 
+/// AVX2 primitives for `classify_lanes!` and `ascii_ws_lanes!` (macros,
+/// not closures: see `splat!`).
+macro_rules! avx2_splat {
+    ($b:expr) => {
+        _mm256_set1_epi8($b as u8 as i8)
+    };
+}
+macro_rules! avx2_load {
+    ($p:expr) => {
+        _mm256_loadu_si256($p.cast())
+    };
+}
+macro_rules! avx2_mask {
+    ($m:expr) => {
+        _mm256_movemask_epi8($m) as u32
+    };
+}
+macro_rules! avx2_eq {
+    ($v:expr, $b:expr) => {
+        avx2_mask!(_mm256_cmpeq_epi8($v, avx2_splat!($b)))
+    };
+}
+// x <= b unsigned  <=>  max(x, b) == b
+macro_rules! avx2_le {
+    ($v:expr, $b:expr) => {
+        avx2_mask!(_mm256_cmpeq_epi8(
+            _mm256_max_epu8($v, avx2_splat!($b)),
+            avx2_splat!($b)
+        ))
+    };
+}
+macro_rules! avx2_sub {
+    ($v:expr, $b:expr) => {
+        _mm256_sub_epi8($v, avx2_splat!($b))
+    };
+}
+macro_rules! avx2_cont {
+    ($v:expr) => {
+        avx2_mask!(_mm256_cmpgt_epi8(avx2_splat!(0xC0), $v))
+    };
+}
+macro_rules! avx2_min {
+    ($a:expr, $b:expr) => {
+        _mm256_min_epu8($a, $b)
+    };
+}
+macro_rules! avx2_adds {
+    ($a:expr, $b:expr) => {
+        _mm256_adds_epu8($a, $b)
+    };
+}
+macro_rules! avx2_xor {
+    ($v:expr, $b:expr) => {
+        _mm256_xor_si256($v, avx2_splat!($b))
+    };
+}
+
 /// ASCII whitespace of 32 bytes (09..0D, 1C..20), as `classify_lanes!`
 /// finds it: `min(x - 09, x - 1C) <= 4`, unsigned.
 ///
@@ -341,14 +405,7 @@ impl Classify for Avx512 {
 #[inline(always)]
 unsafe fn avx2_ascii_ws(v: __m256i) -> u32 {
     // SAFETY: register-only AVX2 instructions; the caller enables AVX2.
-    unsafe {
-        let m = _mm256_min_epu8(
-            _mm256_sub_epi8(v, _mm256_set1_epi8(0x09)),
-            _mm256_sub_epi8(v, _mm256_set1_epi8(0x1C)),
-        );
-        let four = _mm256_set1_epi8(4);
-        _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(m, four), four)) as u32
-    }
+    unsafe { ascii_ws_lanes!(v, avx2_le, avx2_sub, avx2_min) }
 }
 
 /// Classify 32 bytes with AVX2 into 32-bit lane masks.
@@ -357,62 +414,12 @@ unsafe fn avx2_ascii_ws(v: __m256i) -> u32 {
 /// `p..p+34` readable; AVX2 enabled.
 #[inline(always)]
 unsafe fn avx2_half(p: *const u8) -> (u32, u32, u32, u32) {
-    macro_rules! splat {
-        ($b:expr) => {
-            _mm256_set1_epi8($b as u8 as i8)
-        };
-    }
-    macro_rules! load {
-        ($p:expr) => {
-            _mm256_loadu_si256($p.cast())
-        };
-    }
-    macro_rules! mask {
-        ($m:expr) => {
-            _mm256_movemask_epi8($m) as u32
-        };
-    }
-    macro_rules! eq {
-        ($v:expr, $b:expr) => {
-            mask!(_mm256_cmpeq_epi8($v, splat!($b)))
-        };
-    }
-    // x <= b unsigned  <=>  max(x, b) == b
-    macro_rules! le {
-        ($v:expr, $b:expr) => {
-            mask!(_mm256_cmpeq_epi8(
-                _mm256_max_epu8($v, splat!($b)),
-                splat!($b)
-            ))
-        };
-    }
-    macro_rules! sub {
-        ($v:expr, $b:expr) => {
-            _mm256_sub_epi8($v, splat!($b))
-        };
-    }
-    macro_rules! cont {
-        ($v:expr) => {
-            mask!(_mm256_cmpgt_epi8(splat!(0xC0), $v))
-        };
-    }
-    macro_rules! min {
-        ($a:expr, $b:expr) => {
-            _mm256_min_epu8($a, $b)
-        };
-    }
-    macro_rules! adds {
-        ($a:expr, $b:expr) => {
-            _mm256_adds_epu8($a, $b)
-        };
-    }
-    macro_rules! xor {
-        ($v:expr, $b:expr) => {
-            _mm256_xor_si256($v, splat!($b))
-        };
-    }
     // SAFETY: forwarded contract.
-    unsafe { classify_lanes!(p, load, eq, le, sub, cont, min, adds, xor) }
+    unsafe {
+        classify_lanes!(
+            p, avx2_load, avx2_eq, avx2_le, avx2_sub, avx2_cont, avx2_min, avx2_adds, avx2_xor
+        )
+    }
 }
 
 struct Avx2;
