@@ -140,6 +140,8 @@ def test_threads_never_change_the_result() -> None:
     for threads in (None, 2, 3, 16):
         assert shortlong.count(text, threads=threads) == want
     assert shortlong.short_long(text, threads=2) == want.fraction
+    # Options by position (the signature has no keyword-only parameters).
+    assert shortlong.short_long(text, "strict", 2) == want.fraction
     data = bytearray(text.replace("\udc80", "").encode())
     data[len(data) // 2] = 0xFF
     with pytest.raises(shortlong.DecodeError) as one:
