@@ -737,28 +737,40 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
     let mut cur = 0;
     let mut full = false;
     let mut i = 0;
-    // Whole batches read straight from the text.
-    while i + 64 * (B - 1) + READ <= n {
-        // SAFETY: block j reads p + i + 64j + READ, within the text by the
-        // loop condition, and BEHIND bytes before it unless it is the text's
+    // Whole batches read straight from the text: the first, whose first
+    // block has nothing before it, the general way; the rest with one loop
+    // for each way of matching the ignore list (no per-block tests of it).
+    if i + 64 * (B - 1) + READ <= n {
+        // SAFETY: block j reads p + 64j + READ, within the text by the
+        // condition, and BEHIND bytes before it unless it is the text's
         // first block (which `classify` reads without look-behind); the CPU
         // features are this function's contract.
         unsafe {
             k.classify::<C>(
                 &mut bufs[cur],
-                std::array::from_fn(|j| p.wrapping_add(i + 64 * j)),
+                std::array::from_fn(|j| p.wrapping_add(64 * j)),
                 B,
-                i,
+                0,
                 [None; B],
             )
         };
-        if full {
-            k.lanes(&bufs[cur ^ 1]);
-        }
         full = true;
         cur ^= 1;
         i += 64 * B;
     }
+    let plan = k.plan;
+    // SAFETY: forwarded contract (i > 0 once the loops run).
+    i = unsafe {
+        if plan.default_pair {
+            k.whole_batches::<C, PAIR>(&mut bufs, &mut cur, i)
+        } else if !plan.bytes.is_empty() {
+            k.whole_batches::<C, EACH>(&mut bufs, &mut cur, i)
+        } else if !plan.first.bytes.is_empty() {
+            k.whole_batches::<C, FIRST>(&mut bufs, &mut cur, i)
+        } else {
+            k.whole_batches::<C, NONE>(&mut bufs, &mut cur, i)
+        }
+    };
     // The rest: blocks with READ bytes left in the text are read in place,
     // the last few through a space-padded copy of the tail. The blocks
     // reach past the end, so that the byte after the text is a space in
@@ -822,6 +834,31 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
     }
     k.lanes(&bufs[cur ^ 1]);
     k.finish()
+}
+
+/// How a batch's ignore list is matched (see [`IgnorePlan`]): not at all,
+/// the default pair, masks of each byte, or candidates by first byte.
+const NONE: u8 = 0;
+const PAIR: u8 = 1;
+const EACH: u8 = 2;
+const FIRST: u8 = 3;
+
+/// A block's whitespace, its non-space code points (continuation bytes
+/// compressed out) and how many code points it has. `spill` carries the
+/// bytes of a multi-byte space into the next block.
+#[inline(always)]
+fn block_words<C: Classify>(mk: &Masks, spill: &mut u64) -> (u64, u64, u64) {
+    let mut w = mk.ascii_ws | *spill;
+    *spill = 0;
+    if mk.lead2 | mk.lead3 != 0 {
+        w |= mk.lead2 | (mk.lead2 << 1) | mk.lead3 | (mk.lead3 << 1) | (mk.lead3 << 2);
+        *spill = (mk.lead2 >> 63) | (mk.lead3 >> 63) | (mk.lead3 >> 62);
+    }
+    if mk.cont == 0 {
+        return (w, !w, 64);
+    }
+    let keep = !mk.cont;
+    (w, C::compress(!w, keep), keep.count_ones() as u64)
 }
 
 /// A batch's blocks, classified: one lane per block.
@@ -907,16 +944,7 @@ impl<const B: usize> Kernel<'_, B> {
         for j in 0..m {
             // SAFETY: forwarded contract.
             let mk = unsafe { C::classify(ptrs[j]) };
-            let mut w = mk.ascii_ws | spill;
-            spill = 0;
-            if mk.lead2 | mk.lead3 != 0 {
-                w |= mk.lead2 | (mk.lead2 << 1) | mk.lead3 | (mk.lead3 << 1) | (mk.lead3 << 2);
-                spill = (mk.lead2 >> 63) | (mk.lead3 >> 63) | (mk.lead3 >> 62);
-            }
-            out.ws[j] = w;
-            let keep = !mk.cont;
-            out.cp[j] = C::compress(!w, keep);
-            out.k[j] = keep.count_ones() as u64;
+            (out.ws[j], out.cp[j], out.k[j]) = block_words::<C>(&mk, &mut spill);
             if plan.default_pair {
                 // SAFETY: forwarded contract; the text's first block has
                 // nothing before it to read, a tail block has it as a value.
@@ -950,6 +978,75 @@ impl<const B: usize> Kernel<'_, B> {
                 row[j] = 0;
             }
         }
+    }
+
+    /// The main loop: whole batches read in place from `i` (> 0, so every
+    /// block has its look-behind in the text) while a whole batch is left,
+    /// the ignore list matched the way `MODE` says; returns where it stopped.
+    /// The batch before `i` is classified, in `bufs[cur ^ 1]`.
+    ///
+    /// # Safety
+    /// The CPU supports `C`'s features; `i >= 64`.
+    #[inline(always)]
+    unsafe fn whole_batches<C: Classify, const MODE: u8>(
+        &mut self,
+        bufs: &mut [Classified<B>; 2],
+        cur: &mut usize,
+        mut i: usize,
+    ) -> usize {
+        let (n, p) = (self.text.len(), self.text.as_ptr());
+        debug_assert!(i >= 64);
+        while i + 64 * (B - 1) + READ <= n {
+            // SAFETY: block j reads p + i + 64j - BEHIND .. + READ, within
+            // the text by the loop condition and i >= 64.
+            unsafe { self.classify_whole::<C, MODE>(&mut bufs[*cur], p.wrapping_add(i), i) };
+            self.lanes(&bufs[*cur ^ 1]);
+            *cur ^= 1;
+            i += 64 * B;
+        }
+        i
+    }
+
+    /// [`Kernel::classify`] for a whole batch at `p` = `text[base..]`, every
+    /// block with its look-behind in the text, the ignore list matched the
+    /// way `MODE` says.
+    ///
+    /// # Safety
+    /// `p - BEHIND..p + 64(B - 1) + READ` readable; the CPU supports `C`'s
+    /// features.
+    #[inline(always)]
+    unsafe fn classify_whole<C: Classify, const MODE: u8>(
+        &mut self,
+        out: &mut Classified<B>,
+        p: *const u8,
+        base: usize,
+    ) {
+        let plan = self.plan;
+        out.m = B;
+        out.base = base;
+        let mut spill = self.spill;
+        for j in 0..B {
+            let q = p.wrapping_add(64 * j);
+            // SAFETY: forwarded contract.
+            let mk = unsafe { C::classify(q) };
+            (out.ws[j], out.cp[j], out.k[j]) = block_words::<C>(&mk, &mut spill);
+            // SAFETY: forwarded contract.
+            unsafe {
+                match MODE {
+                    PAIR => out.eq[0][j] = C::the_a(q),
+                    EACH => {
+                        let mut e = [0u64; MASK_BYTES];
+                        C::eq_each(q, &plan.bytes, &mut e);
+                        for (row, &x) in out.eq.iter_mut().zip(&e).take(plan.bytes.len()) {
+                            row[j] = x;
+                        }
+                    }
+                    FIRST => out.any[j] = C::in_set(q, &plan.first),
+                    _ => {}
+                }
+            }
+        }
+        self.spill = spill;
     }
 
     /// The lane stage of a classified batch: words, long words, ignored

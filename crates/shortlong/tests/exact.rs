@@ -345,22 +345,84 @@ fn backends_on_large_lists_with_non_ascii_first_bytes() {
     }
 }
 
+/// Long texts (many whole batches, which the kernel classifies in a loop of
+/// its own for each way of matching an ignore list) under each way: no
+/// list, the default pair, masks of a few bytes, and candidates.
+#[test]
+fn backends_on_long_texts_for_every_way_of_matching() {
+    let vocab = [
+        "the",
+        "a",
+        "of",
+        "to",
+        "in",
+        "é",
+        "xx",
+        "The",
+        "encyclopedia",
+        "ж",
+        "中文",
+        "x",
+        "abcdefghijkl",
+        "😀",
+        "\u{3000}",
+        "\u{85}",
+        "\n",
+        "  ",
+    ];
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut text = String::new();
+    while text.len() < 5000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        text.push_str(vocab[(x % vocab.len() as u64) as usize]);
+        if x >> 60 != 0 {
+            text.push(' ');
+        }
+    }
+    let lists: [&[&str]; 4] = [
+        &[],
+        &["the", "a"],
+        &["of", "to", "in", "é", "xx"],
+        &[
+            "of",
+            "to",
+            "in",
+            "é",
+            "xx",
+            "the",
+            "a",
+            "ж",
+            "中文",
+            "encyclopedia",
+        ],
+    ];
+    for list in lists {
+        for n in [0u64, 3, 8, 20] {
+            let o = Options::new(n, list).unwrap();
+            all_backends_agree(text.as_bytes(), &o, Errors::Strict);
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases(1500)))]
 
     #[test]
     fn backends_equal_oracle(text in proptest::collection::vec(text_strategy(), 1..6).prop_map(|v| v.concat()),
                              n in prop_oneof![Just(8u64), 0u64..70, 60u64..200, Just(u64::MAX)],
-                             which in 0usize..5) {
+                             which in 0usize..6) {
         // Mask-matched lists (few bytes), the candidate path (many bytes or
         // entries), and entries longer than a block.
         let long_entry = "x".repeat(70);
-        let lists: [Vec<&str>; 5] = [
+        let lists: [Vec<&str>; 6] = [
             vec!["the", "a"],
             vec![],
             vec!["the", "a", "é", "😀😀", "encyclopedia", "x\u{180E}"],
             vec!["the", "a", "of", "to", "in", "is", "that", "for", "it", "as", "with", "abcdefghij"],
             vec!["the", long_entry.as_str(), "xx"],
+            vec!["of", "to", "in", "é", "xx"],
         ];
         let o = Options::new(n, &lists[which]).unwrap();
         all_backends_agree(text.as_bytes(), &o, Errors::Strict);
