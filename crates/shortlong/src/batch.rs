@@ -522,7 +522,7 @@ fn at_boundaries(buffer: &[u8], row: &[u8]) -> bool {
 /// the whole buffer. `None` when no row is in such a buffer, when the span
 /// is much larger than the rows (views scattered over a large buffer), or
 /// when it is not valid.
-fn valid_span(rows: &dyn Rows, first: usize, n: usize) -> Option<(usize, &[u8])> {
+fn valid_span(rows: &dyn Rows, first: usize, n: usize, backend: Backend) -> Option<(usize, &[u8])> {
     let buffers = rows.whole_buffers();
     let mut which = None;
     let (mut lo, mut hi, mut used) = (usize::MAX, 0, 0);
@@ -548,9 +548,7 @@ fn valid_span(rows: &dyn Rows, first: usize, n: usize) -> Option<(usize, &[u8])>
         return None;
     }
     let span = &buffers[b][lo..hi];
-    simdutf8::basic::from_utf8(span)
-        .is_ok()
-        .then_some((b, span))
+    backend.is_utf8(span).then_some((b, span))
 }
 
 fn count_row(
@@ -616,7 +614,7 @@ pub fn count_rows(
     }
     let threads = batch_threads(threads, rows.len(), &costs);
     run_tasks(parts, &costs, threads, |first, part| {
-        let span = valid_span(rows, first, part.len());
+        let span = valid_span(rows, first, part.len(), backend);
         for (k, o) in part.iter_mut().enumerate() {
             *o = count_row(rows, first + k, backend, opts, errors, span);
         }
@@ -649,7 +647,7 @@ pub fn count_columns(
     }
     let threads = batch_threads(threads, rows.len(), &costs);
     run_tasks(parts, &costs, threads, |first, part| {
-        let span = valid_span(rows, first, part.status.len());
+        let span = valid_span(rows, first, part.status.len(), backend);
         for k in 0..part.status.len() {
             part.set(k, count_row(rows, first + k, backend, opts, errors, span));
         }

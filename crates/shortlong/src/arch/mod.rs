@@ -103,6 +103,21 @@ impl Backend {
         })
     }
 
+    /// Is `text` valid (strict) UTF-8? The AVX-512 backend has a validator
+    /// of its own; the others use simdutf8 (which picks AVX2 or SSE4.2 by
+    /// itself).
+    pub(crate) fn is_utf8(self, text: &[u8]) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 if self == Backend::best() || self.is_supported() => {
+                // SAFETY: best() and is_supported() check the CPU features
+                // (AVX-512 F, BW and VBMI among them).
+                unsafe { x86_64::is_utf8_avx512(text) }
+            }
+            _ => simdutf8::basic::from_utf8(text).is_ok(),
+        }
+    }
+
     /// Count a region (see [`crate::kernel::count_region`]) with this
     /// backend; falls back to the portable one when unsupported.
     pub(crate) fn count_region(self, text: &[u8], opts: &Options) -> Counts {
@@ -340,6 +355,97 @@ impl Classify for Portable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every backend's validator agrees with the standard library on every
+    /// 1-, 2- and 3-byte sequence and on 4-byte ones around every boundary of
+    /// the valid range, placed so that they straddle a block boundary, end
+    /// the text, or sit in an ASCII or a non-ASCII block; and on random
+    /// mixtures of valid characters and stray bytes of every length.
+    #[test]
+    fn validators_agree_with_std() {
+        let check = |text: &[u8]| {
+            let want = std::str::from_utf8(text).is_ok();
+            for b in Backend::available() {
+                assert_eq!(b.is_utf8(text), want, "{b:?} {text:02X?}");
+            }
+        };
+        let mut seqs: Vec<Vec<u8>> = Vec::new();
+        for a in 0..=255u8 {
+            seqs.push(vec![a]);
+            for b in 0..=255u8 {
+                seqs.push(vec![a, b]);
+            }
+        }
+        for a in 0xE0..=0xEFu8 {
+            for b in 0..=255u8 {
+                for c in [0x00, 0x41, 0x7F, 0x80, 0x9F, 0xA0, 0xBF, 0xC0, 0xE0, 0xFF] {
+                    seqs.push(vec![a, b, c]);
+                }
+            }
+        }
+        for a in [0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xF7, 0xF8, 0xFF] {
+            for b in [0x7F, 0x80, 0x8F, 0x90, 0xBF, 0xC0] {
+                for c in [0x7F, 0x80, 0xBF, 0xC0] {
+                    for d in [0x7F, 0x80, 0xBF, 0xC0] {
+                        seqs.push(vec![a, b, c, d]);
+                    }
+                }
+            }
+        }
+        // Before: nothing, ASCII, a 2-byte character, 61 to 63 bytes (to
+        // straddle the first block boundary), or a non-ASCII block.
+        let ascii63 = vec![b'x'; 63];
+        let mixed: Vec<u8> = "жx".repeat(30).into_bytes();
+        for (i, seq) in seqs.iter().enumerate() {
+            let pre: &[u8] = match i % 7 {
+                0 => b"",
+                1 => b"a",
+                2 => "é".as_bytes(),
+                3 => &ascii63[..61],
+                4 => &ascii63[..62],
+                5 => &ascii63,
+                _ => &mixed[..62],
+            };
+            let mut t = pre.to_vec();
+            t.extend_from_slice(seq);
+            check(&t);
+            t.extend_from_slice(b"z");
+            check(&t);
+        }
+        // Random mixtures, every length up to three blocks and a few longer.
+        let pieces: [&[u8]; 10] = [
+            b"a",
+            b" ",
+            "é".as_bytes(),
+            "中".as_bytes(),
+            "😀".as_bytes(),
+            "ж".as_bytes(),
+            b"\x80",
+            b"\xE2\x80",
+            b"\xF0\x9F\x98",
+            b"\xED\xA0\x80",
+        ];
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for len in (0..200).chain([1000, 5000]) {
+            for _ in 0..20 {
+                let mut t = Vec::new();
+                while t.len() < len {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    // Mostly valid pieces, so that errors are rare and late.
+                    let k = (x % 1000) as usize;
+                    let piece = if k < 990 {
+                        pieces[k % 6]
+                    } else {
+                        pieces[6 + k % 4]
+                    };
+                    t.extend_from_slice(piece);
+                }
+                check(&t);
+            }
+        }
+    }
 
     #[test]
     fn swar_tests_are_exact_for_every_byte_in_every_lane() {
