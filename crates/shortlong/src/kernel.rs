@@ -986,7 +986,7 @@ impl<const B: usize> Kernel<'_, B> {
     /// The batch before `i` is classified, in `bufs[cur ^ 1]`.
     ///
     /// # Safety
-    /// The CPU supports `C`'s features; `i >= 64`.
+    /// The CPU supports `C`'s features; `i >= 64` or no whole batch is left.
     #[inline(always)]
     unsafe fn whole_batches<C: Classify, const MODE: u8>(
         &mut self,
@@ -995,7 +995,8 @@ impl<const B: usize> Kernel<'_, B> {
         mut i: usize,
     ) -> usize {
         let (n, p) = (self.text.len(), self.text.as_ptr());
-        debug_assert!(i >= 64);
+        // No whole batch was left for the first (a short text), or it was read.
+        debug_assert!(i >= 64 || i + 64 * (B - 1) + READ > n);
         while i + 64 * (B - 1) + READ <= n {
             // SAFETY: block j reads p + i + 64j - BEHIND .. + READ, within
             // the text by the loop condition and i >= 64.
