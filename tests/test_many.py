@@ -284,7 +284,9 @@ def _child(conn: Any, texts: list[str]) -> None:
     r = count_many(texts, threads=2)
     big = "the encyclopedia " * (1 << 17)
     c = shortlong.count(big, threads=2)
-    conn.send((rows_of(r), tuple(c)))
+    # An Arrow column large enough to wake the worker threads first.
+    t = count_many(pa.array([big, big]), threads=2)
+    conn.send((rows_of(r), tuple(c), t.column("words").to_pylist()))
     conn.close()
 
 
@@ -293,6 +295,7 @@ def test_fork_after_a_parallel_call(pages: list[str]) -> None:
     # Start the worker pool in this process first.
     count_many(pages, threads=2)
     shortlong.count("the encyclopedia " * (1 << 17), threads=2)
+    count_many(pa.array(pages), threads=2)  # wakes the threads first
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe()
     p = ctx.Process(target=_child, args=(child, pages[:40]))
@@ -302,6 +305,7 @@ def test_fork_after_a_parallel_call(pages: list[str]) -> None:
     if p.is_alive():  # pragma: no cover - a deadlock
         p.kill()
     assert ok, "the forked child did not finish: deadlock after fork?"
-    rows, counts = parent.recv()
+    rows, counts, words = parent.recv()
     assert rows == expected(list(pages[:40]))
     assert counts == reference_counts("the encyclopedia " * (1 << 17))
+    assert words == [counts[0], counts[0]]

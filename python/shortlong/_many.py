@@ -303,10 +303,15 @@ def _arrow_rows(chunks: Iterable[Any], opts: Any, threads: int) -> _Out:
     contract, but a buffer can break it: they are decoded like bytes (with
     the caller's `errors`), so a broken one cannot become a silent wrong
     answer."""
+    chunks = list(chunks)
+    n = sum(len(c) for c in chunks)
+    if threads != 1:
+        # Wake the worker threads while the column is read (a thread idle
+        # for a while can take longer to wake than the counting takes).
+        _lib.sl_wake_threads(sum(c.nbytes for c in chunks), n, threads)
     import pyarrow as pa
 
-    chunks = list(chunks)
-    rows = _Out(sum(len(c) for c in chunks))
+    rows = _Out(n)
     at = 0
     for c in chunks:
         if pa.types.is_dictionary(c.type):

@@ -251,6 +251,16 @@ const char *sl_version(void);
 const char *sl_backend(void);
 
 /*
+ A hint from a caller that will soon count `rows` texts of `bytes` bytes
+ in all on `threads` threads (0: one per core), and has other work to do
+ first (such as reading a column): if the batch will be counted on
+ several threads, the library's worker threads are woken now, so that
+ they are running when it comes. Results never depend on it; a woken
+ thread that gets no work sleeps again. Thread-safe.
+ */
+void sl_wake_threads(size_t bytes, size_t rows, size_t threads);
+
+/*
  A static, NUL-terminated English message for a status value. Unknown
  values give "unknown status".
 

@@ -254,6 +254,18 @@ pub extern "C" fn sl_backend() -> *const c_char {
     name.as_ptr()
 }
 
+/// A hint from a caller that will soon count `rows` texts of `bytes` bytes
+/// in all on `threads` threads (0: one per core), and has other work to do
+/// first (such as reading a column): if the batch will be counted on
+/// several threads, the library's worker threads are woken now, so that
+/// they are running when it comes. Results never depend on it; a woken
+/// thread that gets no work sleeps again. Thread-safe.
+#[no_mangle]
+pub extern "C" fn sl_wake_threads(bytes: usize, rows: usize, threads: usize) {
+    // A failure to make the pool is reported by the call that needs it.
+    let _ = catch_unwind(|| shortlong::batch::wake_for(bytes, rows, threads));
+}
+
 /// A static, NUL-terminated English message for a status value. Unknown
 /// values give "unknown status".
 ///

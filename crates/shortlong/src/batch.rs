@@ -433,11 +433,23 @@ const ROW_COST: usize = 512;
 /// and waiting for it costs tens of microseconds: a column of 2 to 8 rows of
 /// 64 KiB took 1.05-2x as long on 2 threads as on 1 (Python, medians of 11).
 fn batch_threads(threads: usize, rows: usize, costs: &[usize]) -> usize {
-    let cost = costs.iter().sum::<usize>() + rows * ROW_COST;
+    let cost = costs
+        .iter()
+        .fold(rows.saturating_mul(ROW_COST), |a, &c| a.saturating_add(c));
     if cost < crate::PARALLEL_MIN {
         1
     } else {
         threads
+    }
+}
+
+/// For a caller about to count `rows` rows of `bytes` bytes in all on
+/// `threads` threads (0: one per core) that has other work to do first:
+/// wake the pool's threads now if the batch will be counted on several
+/// (see [`crate::wake_threads`]), so that they are running when it comes.
+pub fn wake_for(bytes: usize, rows: usize, threads: usize) {
+    if batch_threads(threads, rows, &[bytes]) != 1 {
+        crate::wake_threads(threads);
     }
 }
 
@@ -869,6 +881,33 @@ mod tests {
                                                        // 5,000 rows of 100 bytes: 0.5 MB of text, but 5,000 rows.
         assert_eq!(batch_threads(2, 5000, &[500_000 + 5000 * 16]), 2);
         assert_eq!(batch_threads(2, 100, &[10_000]), 1);
+        // Sizes from a caller (the C ABI's wake-up hint) may be anything:
+        // no overflow.
+        assert_eq!(batch_threads(2, usize::MAX, &[usize::MAX, 1]), 2);
+        assert_eq!(batch_threads(2, 0, &[usize::MAX, usize::MAX]), 2);
+    }
+
+    /// The wake-up hint takes any sizes and thread counts, and results never
+    /// depend on it.
+    #[test]
+    fn waking_the_threads_is_only_a_hint() {
+        for (bytes, rows, threads) in [
+            (0, 0, 0),
+            (1 << 30, 10, 1),
+            (1 << 30, 10, 2),
+            (usize::MAX, usize::MAX, usize::MAX),
+            (usize::MAX, 0, 0),
+        ] {
+            wake_for(bytes, rows, threads);
+        }
+        let text = "the encyclopedia of a thing ".repeat(1 << 16);
+        let offsets: Vec<i64> = (0..=16).map(|i| i * text.len() as i64 / 16).collect();
+        let rows = Offsets::new(text.as_bytes(), &offsets, Validity::ALL).unwrap();
+        let (mut one, mut two) = (vec![Row::Null; 16], vec![Row::Null; 16]);
+        count_rows(&rows, &Options::default(), Errors::Strict, 1, &mut one);
+        wake_for(text.len(), 16, 2);
+        count_rows(&rows, &Options::default(), Errors::Strict, 2, &mut two);
+        assert_eq!(one, two);
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub mod whitespace;
 
 pub use arch::Backend;
 pub use options::{Options, OptionsError};
-pub use parallel::{count_split, count_threads, PARALLEL_MIN};
+pub use parallel::{count_split, count_threads, wake_threads, PARALLEL_MIN};
 pub use ucs::{count_units, count_units_threads, UnitWidth, UnitsError};
 pub use utf8::Utf8ErrorKind;
 
