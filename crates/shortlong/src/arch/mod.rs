@@ -390,35 +390,56 @@ mod tests {
             t.extend_from_slice(b"z");
             check(&t);
         }
-        // Random mixtures, every length up to three blocks and a few longer.
-        let pieces: [&[u8]; 10] = [
+        // Random mixtures, every length up to three blocks and longer ones,
+        // with errors often, rarely or never; runs of one character, so
+        // that whole blocks are ASCII, or 2-, 3- or 4-byte characters.
+        let valid: [&[u8]; 10] = [
             b"a",
             b" ",
             "é".as_bytes(),
             "中".as_bytes(),
-            "😀".as_bytes(),
             "ж".as_bytes(),
+            "😀".as_bytes(),
+            "\u{800}".as_bytes(),  // E0 A0 80
+            "\u{D7FF}".as_bytes(), // ED 9F BF
+            "\u{10FFFF}".as_bytes(),
+            "\u{E000}".as_bytes(), // EE 80 80
+        ];
+        let invalid: [&[u8]; 6] = [
             b"\x80",
             b"\xE2\x80",
             b"\xF0\x9F\x98",
             b"\xED\xA0\x80",
+            b"\xE0\x9F\xBF",
+            b"\xC1\xBF",
         ];
         let mut x = 0x2545_F491_4F6C_DD1Du64;
-        for len in (0..200).chain([1000, 5000]) {
-            for _ in 0..20 {
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for len in (0..200).chain([300, 1000, 3000, 5000]) {
+            for k in 0..30 {
+                // Errors in one piece of 100, of 100,000, or none.
+                let rate = [100, 100_000, u64::MAX][k % 3];
                 let mut t = Vec::new();
+                let (mut run, mut piece) = (0, 0);
                 while t.len() < len {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    // Mostly valid pieces, so that errors are rare and late.
-                    let k = (x % 1000) as usize;
-                    let piece = if k < 990 {
-                        pieces[k % 6]
+                    if run == 0 {
+                        run = next() % 80;
+                        piece = (next() % valid.len() as u64) as usize;
+                    }
+                    run -= 1;
+                    let r = next();
+                    if r % rate == 0 {
+                        t.extend_from_slice(invalid[(r >> 32) as usize % invalid.len()]);
+                    } else if r >> 40 & 1 == 0 {
+                        t.extend_from_slice(valid[piece]);
                     } else {
-                        pieces[6 + k % 4]
-                    };
-                    t.extend_from_slice(piece);
+                        t.extend_from_slice(valid[(r >> 44) as usize % valid.len()]);
+                    }
                 }
                 check(&t);
             }
