@@ -62,6 +62,32 @@ pub(crate) trait Classify {
     /// [`Classify::the_a`] reads before `p`.)
     unsafe fn classify(p: *const u8) -> Masks;
 
+    /// UTF-8 errors found by [`Classify::classify_checked`] so far.
+    type Check: Copy;
+
+    /// No errors yet.
+    fn check_new() -> Self::Check;
+
+    /// [`Classify::classify`], also checking that each byte of the block
+    /// follows from the three before it as UTF-8 allows (the block's first
+    /// bytes look back into the text). A text whose every block is checked,
+    /// and whose end is, is valid UTF-8.
+    ///
+    /// # Safety
+    /// As for [`Classify::classify`], and `p - BEHIND` readable.
+    #[inline(always)]
+    unsafe fn classify_checked(p: *const u8, check: &mut Self::Check) -> Masks {
+        let _ = check;
+        // SAFETY: forwarded contract.
+        unsafe { Self::classify(p) }
+    }
+
+    /// Were the blocks checked so far valid?
+    fn check_ok(check: &Self::Check) -> bool {
+        let _ = check;
+        true
+    }
+
     /// The default ignore list, "the" and "a", in one mask: bit i set when
     /// bytes i-3, i-2, i-1 are "the" (i is where the space after the word
     /// would be) or when byte i is "a". The two never collide in the lane
@@ -711,6 +737,32 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
     text: &[u8],
     opts: &Options,
 ) -> Counts {
+    // SAFETY: forwarded contract.
+    unsafe { count_region_impl::<C, B, false>(text, opts).0 }
+}
+
+/// [`count_region`], checking the blocks of the main loop with
+/// [`Classify::classify_checked`] on the way: the counts, the range of
+/// `text` checked (empty when none was), and whether it was valid. The
+/// rest of the text is the caller's to validate (with the three bytes
+/// before the range's end: a character may straddle it).
+///
+/// # Safety
+/// As for [`count_region`].
+#[inline(always)]
+pub(crate) unsafe fn count_region_checked<C: Classify, const B: usize>(
+    text: &[u8],
+    opts: &Options,
+) -> (Counts, std::ops::Range<usize>, bool) {
+    // SAFETY: forwarded contract.
+    unsafe { count_region_impl::<C, B, true>(text, opts) }
+}
+
+#[inline(always)]
+unsafe fn count_region_impl<C: Classify, const B: usize, const CHECK: bool>(
+    text: &[u8],
+    opts: &Options,
+) -> (Counts, std::ops::Range<usize>, bool) {
     let mut k = Kernel::<B> {
         text,
         opts,
@@ -759,18 +811,21 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
         i += 64 * B;
     }
     let plan = k.plan;
+    let checked_from = i;
+    let mut check = C::check_new();
     // SAFETY: forwarded contract (i > 0 once the loops run).
     i = unsafe {
         if plan.default_pair {
-            k.whole_batches::<C, PAIR>(&mut bufs, &mut cur, i)
+            k.whole_batches::<C, PAIR, CHECK>(&mut bufs, &mut cur, i, &mut check)
         } else if !plan.bytes.is_empty() {
-            k.whole_batches::<C, EACH>(&mut bufs, &mut cur, i)
+            k.whole_batches::<C, EACH, CHECK>(&mut bufs, &mut cur, i, &mut check)
         } else if !plan.first.bytes.is_empty() {
-            k.whole_batches::<C, FIRST>(&mut bufs, &mut cur, i)
+            k.whole_batches::<C, FIRST, CHECK>(&mut bufs, &mut cur, i, &mut check)
         } else {
-            k.whole_batches::<C, NONE>(&mut bufs, &mut cur, i)
+            k.whole_batches::<C, NONE, CHECK>(&mut bufs, &mut cur, i, &mut check)
         }
     };
+    let checked = if CHECK { checked_from..i } else { 0..0 };
     // The rest: blocks with READ bytes left in the text are read in place,
     // the last few through a space-padded copy of the tail. The blocks
     // reach past the end, so that the byte after the text is a space in
@@ -833,7 +888,7 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
         j += m;
     }
     k.lanes(&bufs[cur ^ 1]);
-    k.finish()
+    (k.finish(), checked, C::check_ok(&check))
 }
 
 /// How a batch's ignore list is matched (see [`IgnorePlan`]): not at all,
@@ -988,11 +1043,12 @@ impl<const B: usize> Kernel<'_, B> {
     /// # Safety
     /// The CPU supports `C`'s features; `i >= 64` or no whole batch is left.
     #[inline(always)]
-    unsafe fn whole_batches<C: Classify, const MODE: u8>(
+    unsafe fn whole_batches<C: Classify, const MODE: u8, const CHECK: bool>(
         &mut self,
         bufs: &mut [Classified<B>; 2],
         cur: &mut usize,
         mut i: usize,
+        check: &mut C::Check,
     ) -> usize {
         let (n, p) = (self.text.len(), self.text.as_ptr());
         // No whole batch was left for the first (a short text), or it was read.
@@ -1000,7 +1056,9 @@ impl<const B: usize> Kernel<'_, B> {
         while i + 64 * (B - 1) + READ <= n {
             // SAFETY: block j reads p + i + 64j - BEHIND .. + READ, within
             // the text by the loop condition and i >= 64.
-            unsafe { self.classify_whole::<C, MODE>(&mut bufs[*cur], p.wrapping_add(i), i) };
+            unsafe {
+                self.classify_whole::<C, MODE, CHECK>(&mut bufs[*cur], p.wrapping_add(i), i, check)
+            };
             self.lanes(&bufs[*cur ^ 1]);
             *cur ^= 1;
             i += 64 * B;
@@ -1016,11 +1074,12 @@ impl<const B: usize> Kernel<'_, B> {
     /// `p - BEHIND..p + 64(B - 1) + READ` readable; the CPU supports `C`'s
     /// features.
     #[inline(always)]
-    unsafe fn classify_whole<C: Classify, const MODE: u8>(
+    unsafe fn classify_whole<C: Classify, const MODE: u8, const CHECK: bool>(
         &mut self,
         out: &mut Classified<B>,
         p: *const u8,
         base: usize,
+        check: &mut C::Check,
     ) {
         let plan = self.plan;
         out.m = B;
@@ -1028,8 +1087,15 @@ impl<const B: usize> Kernel<'_, B> {
         let mut spill = self.spill;
         for j in 0..B {
             let q = p.wrapping_add(64 * j);
-            // SAFETY: forwarded contract.
-            let mk = unsafe { C::classify(q) };
+            // SAFETY: forwarded contract (BEHIND bytes before q are in the
+            // text).
+            let mk = unsafe {
+                if CHECK {
+                    C::classify_checked(q, check)
+                } else {
+                    C::classify(q)
+                }
+            };
             (out.ws[j], out.cp[j], out.k[j]) = block_words::<C>(&mk, &mut spill);
             // SAFETY: forwarded contract.
             unsafe {

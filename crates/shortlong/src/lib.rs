@@ -187,11 +187,12 @@ fn fast_counts(backend: Backend, text: &[u8], opts: &Options, errors: Errors) ->
 
 /// [`fast_counts`] of one piece: validated, then counted.
 fn fast_piece(backend: Backend, text: &[u8], opts: &Options, errors: Errors) -> Option<Counts> {
-    let valid = match errors {
-        Errors::Strict | Errors::Replace => backend.is_utf8(text),
-        Errors::SurrogatePass => is_utf8_with_surrogates(text),
-    };
-    valid.then(|| backend.count_region(text, opts))
+    match errors {
+        Errors::Strict | Errors::Replace => backend.count_valid(text, opts),
+        Errors::SurrogatePass => {
+            is_utf8_with_surrogates(text).then(|| backend.count_region(text, opts))
+        }
+    }
 }
 
 /// Is `text` UTF-8 once 3-byte encodings of surrogates are allowed?

@@ -345,6 +345,48 @@ fn backends_on_large_lists_with_non_ascii_first_bytes() {
     }
 }
 
+/// One invalid sequence of each kind at every place of a text long enough
+/// for the kernel's main loop, which the avx512 backend validates while it
+/// counts (its first batch and its tail are validated apart, each from the
+/// bytes before it): every backend reports the first error where the
+/// standard library does. The text has whole blocks of ASCII (a lead just
+/// before one must be caught) and of 2- and 3-byte characters.
+#[test]
+fn one_invalid_sequence_at_every_place_of_a_long_text() {
+    let mut base = Vec::new();
+    for _ in 0..6 {
+        base.extend_from_slice("the encyclopedia of a thing ".repeat(5).as_bytes());
+        base.extend_from_slice("жж 中文 é ".repeat(7).as_bytes());
+    }
+    let bad: [&[u8]; 7] = [
+        b"\x80",
+        b"\xC3",
+        b"\xE4\xB8",
+        b"\xF0\x9F\x98",
+        b"\xED\xA0\x80",
+        b"\xE0\x9F\xBF",
+        b"\xC0\xAF",
+    ];
+    let o = Options::default();
+    for b in bad {
+        for at in 0..=base.len() {
+            let mut t = base[..at].to_vec();
+            t.extend_from_slice(b);
+            t.extend_from_slice(&base[at..]);
+            let want = std::str::from_utf8(&t).map_err(|e| e.valid_up_to() as u64);
+            for backend in shortlong::Backend::available() {
+                let got = shortlong::count_with(backend, &t, &o, Errors::Strict);
+                assert_eq!(
+                    got.map(|_| ()).map_err(|e| e.offset),
+                    want.map(|_| ()),
+                    "{backend:?}: {b:02X?} at {at} of {}",
+                    t.len()
+                );
+            }
+        }
+    }
+}
+
 /// Long texts (many whole batches, which the kernel classifies in a loop of
 /// its own for each way of matching an ignore list) under each way: no
 /// list, the default pair, masks of a few bytes, and candidates.

@@ -118,6 +118,20 @@ impl Backend {
         }
     }
 
+    /// The counts of `text` (which starts and ends at word boundaries) when
+    /// it is valid (strict) UTF-8, else `None`. The AVX-512 backend checks
+    /// while it counts; the others validate first.
+    pub(crate) fn count_valid(self, text: &[u8], opts: &Options) -> Option<Counts> {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 if self == Backend::best() || self.is_supported() => {
+                // SAFETY: best() and is_supported() check the CPU features.
+                unsafe { x86_64::count_avx512_valid(text, opts) }
+            }
+            _ => self.is_utf8(text).then(|| self.count_region(text, opts)),
+        }
+    }
+
     /// Count a region (see [`crate::kernel::count_region`]) with this
     /// backend; falls back to the portable one when unsupported.
     pub(crate) fn count_region(self, text: &[u8], opts: &Options) -> Counts {
@@ -248,6 +262,10 @@ fn load8(b: &[u8], at: usize) -> u64 {
 }
 
 impl Classify for Portable {
+    type Check = ();
+
+    fn check_new() {}
+
     #[inline(always)]
     unsafe fn classify(p: *const u8) -> Masks {
         // SAFETY: the caller guarantees READ readable bytes at p.
@@ -428,7 +446,7 @@ mod tests {
                 let (mut run, mut piece) = (0, 0);
                 while t.len() < len {
                     if run == 0 {
-                        run = next() % 80;
+                        run = 1 + next() % 80;
                         piece = (next() % valid.len() as u64) as usize;
                     }
                     run -= 1;

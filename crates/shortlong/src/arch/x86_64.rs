@@ -6,7 +6,7 @@
 //! `count_*` entry point, which is the only place the kernel is instantiated
 //! for it. `Backend::is_supported` checks those features before any call.
 
-use crate::kernel::{count_region, ByteSet, Classify, Masks, SMALL, TAIL};
+use crate::kernel::{count_region, count_region_checked, ByteSet, Classify, Masks, SMALL, TAIL};
 use crate::{Counts, Options};
 use std::arch::x86_64::*;
 
@@ -23,6 +23,39 @@ pub(super) unsafe fn count_avx512(text: &[u8], opts: &Options) -> Counts {
         } else {
             count_region::<Avx512, 8>(text, opts)
         }
+    }
+}
+
+/// The counts of `text` when it is valid (strict) UTF-8, else `None`: the
+/// main loop's blocks are checked as they are classified, the rest of the
+/// text (its first batch and its tail) by [`is_utf8_range`], each from the
+/// three bytes before it. One pass over the text where validating first
+/// was another (a third of the time on Cyrillic and CJK).
+///
+/// # Safety
+/// As for [`count_avx512`].
+#[target_feature(
+    enable = "avx512f,avx512bw,avx512vl,avx512vpopcntdq,avx512vbmi,avx512vbmi2,bmi2,popcnt"
+)]
+pub(super) unsafe fn count_avx512_valid(text: &[u8], opts: &Options) -> Option<Counts> {
+    let n = text.len();
+    // SAFETY: the features are enabled on this function; the ranges given
+    // to is_utf8_range start at 0 or at a checked range's end (at least
+    // 64: the first batch is never checked in the main loop), and the head
+    // ends where the main loop started, 64 bytes a block after 0.
+    unsafe {
+        if n < SMALL {
+            return is_utf8_range(text, 0, n, true).then(|| count_region::<Avx512, 1>(text, opts));
+        }
+        let (counts, checked, clean) = count_region_checked::<Avx512, 8>(text, opts);
+        let valid = if checked.is_empty() {
+            is_utf8_range(text, 0, n, true)
+        } else {
+            clean
+                && is_utf8_range(text, 0, checked.start, false)
+                && is_utf8_range(text, checked.end, n, true)
+        };
+        valid.then_some(counts)
     }
 }
 
@@ -187,16 +220,23 @@ macro_rules! splat {
     };
 }
 
-impl Classify for Avx512 {
+impl Avx512 {
     /// As `classify_lanes!`, with table lookups (`vpermi2b`) instead of
     /// compares: one gives every class of a byte at once, and where a block
     /// has a possible lead of a multi-byte space, two more (of the next two
     /// bytes) find the spaces (see [`TABLES`]). Mask-producing instructions
     /// are the costly ones on Zen 4; this uses 3 per block, 5 with leads.
+    /// With `CHECK`, the block's UTF-8 is checked into `check` on the way
+    /// (see [`utf8_errors`]; an ASCII block needs only its first bytes
+    /// checked against the three before it).
+    ///
+    /// # Safety
+    /// `p..p + READ` readable, and `p - 3` with `CHECK`; the CPU supports
+    /// the features of `count_avx512`.
     #[inline(always)]
-    unsafe fn classify(p: *const u8) -> Masks {
-        // SAFETY: p..p+66 is readable (caller); AVX-512 BW and VBMI are
-        // enabled in count_avx512, the only caller.
+    unsafe fn classify_impl<const CHECK: bool>(p: *const u8, check: &mut __m512i) -> Masks {
+        // SAFETY: p..p+66 is readable (caller), and p - 3 with CHECK;
+        // AVX-512 BW and VBMI are enabled in count_avx512, the only caller.
         unsafe {
             let v0 = _mm512_loadu_si512(p.cast());
             let (lo, hi) = table(0);
@@ -210,6 +250,22 @@ impl Classify for Avx512 {
             if high != 0 {
                 lead = _mm512_mask_test_epi8_mask(high, t, splat!(0x40));
                 cont = _mm512_mask_test_epi8_mask(high, t, splat!(0x20));
+                if CHECK {
+                    *check = utf8_errors(
+                        v0,
+                        _mm512_loadu_si512(p.sub(1).cast()),
+                        _mm512_loadu_si512(p.sub(2).cast()),
+                        _mm512_loadu_si512(p.sub(3).cast()),
+                        *check,
+                    );
+                }
+            } else if CHECK {
+                // Only the bytes before the block can be wrong: a lead
+                // three back (F0 and up), two back (E0 and up) or just
+                // before (C0 and up) needs a continuation here.
+                let head = _mm512_loadu_si512(OPEN_BEFORE.as_ptr().cast());
+                let before = _mm512_loadu_si512(p.sub(3).cast());
+                *check = _mm512_or_si512(*check, _mm512_subs_epu8(before, head));
             }
             if lead != 0 {
                 // The sets of sequences each byte of the window is in,
@@ -237,6 +293,35 @@ impl Classify for Avx512 {
                 cont,
             }
         }
+    }
+}
+
+impl Classify for Avx512 {
+    type Check = __m512i;
+
+    #[inline(always)]
+    fn check_new() -> __m512i {
+        // SAFETY: AVX-512 F is enabled in count_avx512, the only caller.
+        unsafe { _mm512_setzero_si512() }
+    }
+
+    #[inline(always)]
+    unsafe fn classify(p: *const u8) -> Masks {
+        let mut unused = Self::check_new();
+        // SAFETY: forwarded contract (no look-behind without CHECK).
+        unsafe { Self::classify_impl::<false>(p, &mut unused) }
+    }
+
+    #[inline(always)]
+    unsafe fn classify_checked(p: *const u8, check: &mut __m512i) -> Masks {
+        // SAFETY: forwarded contract.
+        unsafe { Self::classify_impl::<true>(p, check) }
+    }
+
+    #[inline(always)]
+    fn check_ok(check: &__m512i) -> bool {
+        // SAFETY: AVX-512 F is enabled in count_avx512, the only caller.
+        unsafe { _mm512_test_epi64_mask(*check, *check) == 0 }
     }
 
     /// "the" and "a" with one mask-producing instruction: the shifted loads
@@ -488,6 +573,10 @@ unsafe fn avx2_in_set(v: __m256i, set: &ByteSet) -> u32 {
 }
 
 impl Classify for Avx2 {
+    type Check = ();
+
+    fn check_new() {}
+
     /// Nibble-table lookups instead of a compare per byte of the set.
     #[inline(always)]
     unsafe fn in_set(p: *const u8, set: &ByteSet) -> u64 {
@@ -646,6 +735,10 @@ unsafe fn sse2_quarter(p: *const u8) -> (u64, u64, u64, u64) {
 struct Sse2;
 
 impl Classify for Sse2 {
+    type Check = ();
+
+    fn check_new() {}
+
     #[inline(always)]
     unsafe fn classify(p: *const u8) -> Masks {
         let mut m = Masks::default();
@@ -983,83 +1076,133 @@ const BACK: [u8; 67] = {
     t
 };
 
-/// Is `text` valid (strict) UTF-8? The lookup algorithm of simdjson and
-/// simdutf8 (Keiser and Lemire, "Validating UTF-8 in less than one
-/// instruction per byte", 2021) on 64 bytes at a time, where simdutf8 has
-/// no AVX-512 version: its AVX2 pass was a third of the time on Cyrillic
-/// and CJK text. The bytes 1, 2 and 3 before each byte come from one
-/// `vpermi2b` each. An ASCII block only checks that no sequence was left
-/// open before it, and so does the end of the text.
+/// The UTF-8 errors of the 64 bytes `v`, given the bytes 1, 2 and 3 before
+/// each (`p1`, `p2`, `p3`), ORed into `error`: the lookup algorithm of
+/// simdjson and simdutf8 (Keiser and Lemire, "Validating UTF-8 in less than
+/// one instruction per byte", 2021). Each byte is checked against the three
+/// before it; whether the text ends inside a character is the caller's.
 ///
 /// # Safety
-/// The CPU must support AVX-512 F, BW and VBMI.
-#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-// The last block's `step!` sets a `prev` that nothing reads.
-#[allow(unused_assignments)]
-pub(super) unsafe fn is_utf8_avx512(text: &[u8]) -> bool {
-    // SAFETY: every load is of 64 bytes within `text` or a masked load of
-    // its last `rem` bytes (masked-out bytes are not read); the features
-    // are this function's contract.
+/// The CPU must support AVX-512 F and BW.
+#[inline(always)]
+unsafe fn utf8_errors(
+    v: __m512i,
+    p1: __m512i,
+    p2: __m512i,
+    p3: __m512i,
+    error: __m512i,
+) -> __m512i {
+    // SAFETY: register operations only; the features are the contract.
     unsafe {
-        // (Macros, not closures: a closure is compiled without this
-        // function's target features.)
+        let nib = _mm512_set1_epi8(0x0F);
+        // (A macro, not a closure: see `splat!`.)
         macro_rules! table {
             ($k:expr) => {
                 _mm512_broadcast_i32x4(_mm_loadu_si128(UTF8_TABLES[$k].as_ptr().cast()))
             };
         }
-        let (t1h, t1l, t2h) = (table!(0), table!(1), table!(2));
+        let b1h = _mm512_shuffle_epi8(table!(0), _mm512_and_si512(_mm512_srli_epi16(p1, 4), nib));
+        let b1l = _mm512_shuffle_epi8(table!(1), _mm512_and_si512(p1, nib));
+        let b2h = _mm512_shuffle_epi8(table!(2), _mm512_and_si512(_mm512_srli_epi16(v, 4), nib));
+        let special = _mm512_ternarylogic_epi64::<0x80>(b1h, b1l, b2h);
+        // A third byte (E0 and up two back) or fourth (F0 and up three back)
+        // must be a continuation, where `special` says TWO_CONTS (bit 7):
+        // the two must agree.
+        let third = _mm512_subs_epu8(p2, _mm512_set1_epi8(0xE0u8.wrapping_sub(0x80) as i8));
+        let fourth = _mm512_subs_epu8(p3, _mm512_set1_epi8(0xF0u8.wrapping_sub(0x80) as i8));
+        let must = _mm512_and_si512(
+            _mm512_or_si512(third, fourth),
+            _mm512_set1_epi8(0x80u8 as i8),
+        );
+        _mm512_ternarylogic_epi64::<0xF6>(error, must, special)
+    }
+}
+
+/// Bytes 0, 1 and 2 of a load from three bytes before a block are a lead
+/// that still needs a byte in the block when above these: F0 and up three
+/// back, E0 and up two back, C0 and up just before.
+const OPEN_BEFORE: [u8; 64] = {
+    let mut t = [0xFFu8; 64];
+    t[0] = 0xEF;
+    t[1] = 0xDF;
+    t[2] = 0xBF;
+    t
+};
+
+/// Is `text` valid (strict) UTF-8? See [`is_utf8_range`].
+///
+/// # Safety
+/// The CPU must support AVX-512 F, BW and VBMI.
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+pub(super) unsafe fn is_utf8_avx512(text: &[u8]) -> bool {
+    // SAFETY: the features are this function's contract.
+    unsafe { is_utf8_range(text, 0, text.len(), true) }
+}
+
+/// Is `text[start..end]` valid (strict) UTF-8 after what comes before it,
+/// and (with `at_end`) complete at `end`? [`utf8_errors`] on 64 bytes at a
+/// time, where simdutf8 has no AVX-512 version: its AVX2 pass was a third
+/// of the time on Cyrillic and CJK text. The bytes 1, 2 and 3 before each
+/// byte come from one `vpermi2b` each. An ASCII block only checks that no
+/// character was left open before it, and so does the end.
+///
+/// # Safety
+/// `start <= end <= text.len()`; `start` is 0 or at least 64; without
+/// `at_end`, `end - start` is a multiple of 64. The CPU must support
+/// AVX-512 F, BW and VBMI.
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+// The last block's `step!` sets a `prev` that nothing reads.
+#[allow(unused_assignments)]
+unsafe fn is_utf8_range(text: &[u8], start: usize, end: usize, at_end: bool) -> bool {
+    debug_assert!(start <= end && end <= text.len() && (start == 0 || start >= 64));
+    debug_assert!(at_end || (end - start).is_multiple_of(64));
+    // SAFETY: every load is of 64 bytes within `text` (the 64 before
+    // `start`, or blocks of `text[start..end]`) or a masked load of its
+    // last bytes (masked-out bytes are not read); the features are this
+    // function's contract.
+    unsafe {
         // Byte i of `_mm512_permutex2var_epi8(prev, back(n), v)` is byte
         // i - n of prev ++ v (64 + i - n, counting from prev's first byte).
+        // (Macros, not closures: a closure is compiled without this
+        // function's target features.)
         macro_rules! back {
             ($n:expr) => {
                 _mm512_loadu_si512(BACK.as_ptr().add(3 - $n).cast())
             };
         }
         let (back1, back2, back3) = (back!(1), back!(2), back!(3));
-        // A sequence is incomplete at the end of a block when its lead is in
-        // the last byte (C0 and up), the last two (E0 and up) or the last
+        // A character is still open at the end of a block when its lead is
+        // in the last byte (C0 and up), the last two (E0 and up) or the last
         // three (F0 and up): bytes above these maxima.
         let mut max = [0xFFu8; 64];
         max[61..].copy_from_slice(&[0xEF, 0xDF, 0xBF]);
         let max = _mm512_loadu_si512(max.as_ptr().cast());
-        let nib = _mm512_set1_epi8(0x0F);
         let mut error = _mm512_setzero_si512();
-        let mut prev = _mm512_setzero_si512();
-        let mut incomplete = _mm512_setzero_si512();
+        let (mut prev, mut open) = if start == 0 {
+            (_mm512_setzero_si512(), _mm512_setzero_si512())
+        } else {
+            let before = _mm512_loadu_si512(text.as_ptr().add(start - 64).cast());
+            (before, _mm512_subs_epu8(before, max))
+        };
         macro_rules! step {
             ($v:expr) => {{
                 let v = $v;
                 if _mm512_movepi8_mask(v) == 0 {
-                    error = _mm512_or_si512(error, incomplete);
+                    error = _mm512_or_si512(error, open);
                 } else {
-                    let p1 = _mm512_permutex2var_epi8(prev, back1, v);
-                    let p2 = _mm512_permutex2var_epi8(prev, back2, v);
-                    let p3 = _mm512_permutex2var_epi8(prev, back3, v);
-                    let b1h =
-                        _mm512_shuffle_epi8(t1h, _mm512_and_si512(_mm512_srli_epi16(p1, 4), nib));
-                    let b1l = _mm512_shuffle_epi8(t1l, _mm512_and_si512(p1, nib));
-                    let b2h =
-                        _mm512_shuffle_epi8(t2h, _mm512_and_si512(_mm512_srli_epi16(v, 4), nib));
-                    let special = _mm512_ternarylogic_epi64::<0x80>(b1h, b1l, b2h);
-                    // A third byte (E0 and up two back) or fourth (F0 and up
-                    // three back) must be a continuation, where `special`
-                    // says TWO_CONTS (bit 7): the two must agree.
-                    let third =
-                        _mm512_subs_epu8(p2, _mm512_set1_epi8(0xE0u8.wrapping_sub(0x80) as i8));
-                    let fourth =
-                        _mm512_subs_epu8(p3, _mm512_set1_epi8(0xF0u8.wrapping_sub(0x80) as i8));
-                    let must = _mm512_and_si512(
-                        _mm512_or_si512(third, fourth),
-                        _mm512_set1_epi8(0x80u8 as i8),
+                    error = utf8_errors(
+                        v,
+                        _mm512_permutex2var_epi8(prev, back1, v),
+                        _mm512_permutex2var_epi8(prev, back2, v),
+                        _mm512_permutex2var_epi8(prev, back3, v),
+                        error,
                     );
-                    error = _mm512_ternarylogic_epi64::<0xF6>(error, must, special);
-                    incomplete = _mm512_subs_epu8(v, max);
+                    open = _mm512_subs_epu8(v, max);
                 }
                 prev = v;
             }};
         }
-        let blocks = text.chunks_exact(64);
+        let blocks = text[start..end].chunks_exact(64);
         let rem = blocks.remainder();
         for b in blocks {
             step!(_mm512_loadu_si512(b.as_ptr().cast()));
@@ -1070,8 +1213,9 @@ pub(super) unsafe fn is_utf8_avx512(text: &[u8]) -> bool {
                 rem.as_ptr().cast()
             ));
         }
-        // The end: no sequence may be left open (as before an ASCII block).
-        error = _mm512_or_si512(error, incomplete);
+        if at_end {
+            error = _mm512_or_si512(error, open);
+        }
         _mm512_test_epi64_mask(error, error) == 0
     }
 }
