@@ -525,6 +525,11 @@ fn at_boundaries(buffer: &[u8], row: &[u8]) -> bool {
     }) && row.first().is_none_or(|&b| !is_continuation(b))
 }
 
+/// Rows of this many bytes on average are validated each on its own, while
+/// it is counted (see `Backend::count_valid`; one pass over the bytes where
+/// a validation of the span first is two), not by the span.
+const SELF_CHECKED: usize = 4096;
+
 /// The bytes that the UTF-8 rows `first..first + n` use of one of
 /// `rows.whole_buffers()`, from the first row's start to the last one's end,
 /// when that span is valid UTF-8: then a row of it that starts and ends at
@@ -532,8 +537,9 @@ fn at_boundaries(buffer: &[u8], row: &[u8]) -> bool {
 /// task validates its own span just before counting its rows, so both
 /// passes find the bytes in cache and no thread waits for a validation of
 /// the whole buffer. `None` when no row is in such a buffer, when the span
-/// is much larger than the rows (views scattered over a large buffer), or
-/// when it is not valid.
+/// is much larger than the rows (views scattered over a large buffer), when
+/// the rows are large enough to be validated each on its own
+/// ([`SELF_CHECKED`]), or when it is not valid.
 fn valid_span(rows: &dyn Rows, first: usize, n: usize, backend: Backend) -> Option<(usize, &[u8])> {
     let buffers = rows.whole_buffers();
     let mut which = None;
@@ -556,7 +562,7 @@ fn valid_span(rows: &dyn Rows, first: usize, n: usize, backend: Backend) -> Opti
         }
     }
     let b = which?;
-    if lo >= hi || hi - lo > 2 * used + 4096 {
+    if lo >= hi || hi - lo > 2 * used + 4096 || used >= SELF_CHECKED * n {
         return None;
     }
     let span = &buffers[b][lo..hi];
@@ -760,6 +766,35 @@ mod tests {
         assert!(matches!(out[0], Row::Counts(c) if c.words == 2));
         assert!(matches!(out[1], Row::Invalid(e) if e.offset == 0));
         assert!(matches!(out[2], Row::Counts(c) if c.words == 2));
+    }
+
+    /// Large rows are validated each while it is counted, not by their
+    /// span: an invalid byte anywhere in one (its first batch, main loop or
+    /// tail) is that row's error, at its offset, and the others count.
+    #[test]
+    fn large_rows_are_validated_each_on_its_own() {
+        let row = "the encyclopedia of a thing жж 中文 ".repeat(200);
+        let len = row.len();
+        assert!(len >= SELF_CHECKED);
+        for at in [0, 1, 300, 600, 2000, len - 100, len - 1] {
+            let mut data = row.repeat(3).into_bytes();
+            data[len + at] = 0xFF;
+            let offsets = [0i64, len as i64, 2 * len as i64, 3 * len as i64];
+            let rows = Offsets::new(&data, &offsets, Validity::ALL).unwrap();
+            let mut out = vec![Row::Null; 3];
+            count_rows(&rows, &Options::default(), Errors::Strict, 2, &mut out);
+            let want = crate::count(row.as_bytes(), &Options::default(), Errors::Strict).unwrap();
+            assert_eq!(out[0], Row::Counts(want));
+            // The byte replaced may be inside a character: the error is at
+            // that character's start.
+            let start = (0..=at).rev().find(|&k| row.is_char_boundary(k)).unwrap();
+            assert!(
+                matches!(out[1], Row::Invalid(e) if e.offset == start as u64),
+                "{at}: {:?}",
+                out[1]
+            );
+            assert_eq!(out[2], Row::Counts(want));
+        }
     }
 
     #[test]
