@@ -120,7 +120,9 @@ impl Backend {
 
     /// The counts of `text` (which starts and ends at word boundaries) when
     /// it is valid (strict) UTF-8, else `None`. The AVX-512 backend checks
-    /// while it counts; the others validate first.
+    /// while it counts; the others validate first (checking while counting
+    /// with AVX2 was tried: 2-3% faster on Cyrillic and CJK, 1% slower on
+    /// English).
     pub(crate) fn count_valid(self, text: &[u8], opts: &Options) -> Option<Counts> {
         match self {
             #[cfg(target_arch = "x86_64")]
@@ -460,6 +462,36 @@ mod tests {
                     }
                 }
                 check(&t);
+            }
+        }
+    }
+
+    /// A valid text is counted on the fast path (never refused, which
+    /// would send it to the slow oracle) by every backend, whatever
+    /// characters straddle the edges of the part that a backend validates
+    /// while it counts, and the counts are the oracle's.
+    #[test]
+    fn valid_texts_are_never_refused() {
+        let o = Options::default();
+        for ch in ["é", "中", "😀", "a é"] {
+            for pre in 0..4 {
+                for len in [600, 700, 1100, 1300] {
+                    let mut t = "x".repeat(pre);
+                    while t.len() < len {
+                        t.push_str(ch);
+                        if t.len() % 7 == 0 {
+                            t.push(' ');
+                        }
+                    }
+                    let want = crate::scalar::count(t.as_bytes(), &o, crate::Errors::Strict);
+                    for b in Backend::available() {
+                        assert_eq!(
+                            b.count_valid(t.as_bytes(), &o),
+                            Some(want.unwrap()),
+                            "{b:?} {ch:?} {pre} {len}"
+                        );
+                    }
+                }
             }
         }
     }
