@@ -26,7 +26,10 @@
 //! Batches run as a software pipeline one deep: batch t is classified (its
 //! masks stored lane by lane) while batch t - 1 goes through the lane stage.
 //!
-//! The kernel must not decode, validate or allocate; callers do that.
+//! The kernel must not decode or allocate; callers do that. It validates
+//! only where a backend checks blocks as it classifies them
+//! ([`Classify::classify_checked`], the main loop of
+//! [`count_region_checked`]); the caller validates the rest.
 
 use crate::whitespace::{is_ascii_space, is_space};
 use crate::{Counts, Options};
