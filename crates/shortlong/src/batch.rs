@@ -72,8 +72,8 @@ impl<'a> Validity<'a> {
         offset: 0,
     };
 
-    /// A bitmap covering bits `offset .. offset + n` (checked by the caller
-    /// of [`Validity::check`]).
+    /// A bitmap covering bits `offset .. offset + n` (the constructors of
+    /// the rows check that it is long enough: [`LayoutError::ShortValidity`]).
     pub fn new(bits: Option<&'a [u8]>, offset: usize) -> Self {
         Validity { bits, offset }
     }

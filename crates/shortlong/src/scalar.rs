@@ -1,7 +1,7 @@
 //! The scalar oracle: a code-point state machine that counts words exactly.
 //!
 //! Owns the definition of the statistic in code. It decodes one character
-//! at a time (see [`crate::utf8`]), so it is simple enough to trust and is
+//! at a time (see the crate's `utf8` module), so it is simple enough to trust and is
 //! the reference every fast path is tested against. It also carries all
 //! state across chunk boundaries, so the streaming [`crate::Counter`] is
 //! this machine fed piece by piece.
