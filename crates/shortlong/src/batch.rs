@@ -7,7 +7,7 @@
 //! position, and each row is counted alone, so results never depend on the
 //! number of threads or on scheduling.
 
-use crate::parallel::{default_threads, run_workers};
+use crate::parallel::{run_workers, threads_or_cores};
 use crate::utf8::is_continuation;
 use crate::{count_units, count_with, Backend, Counts, Errors, Options, UnitWidth, Utf8Error};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -485,11 +485,7 @@ fn run_tasks<P: Send>(
     threads: usize,
     fill: impl Fn(usize, &mut P) + Sync,
 ) {
-    let threads = if threads == 0 {
-        default_threads()
-    } else {
-        threads
-    };
+    let threads = threads_or_cores(threads);
     let workers = threads.min(parts.len()).max(1);
     if workers == 1 {
         for (first, mut p) in parts {

@@ -936,6 +936,23 @@ struct Classified<const B: usize> {
     base: usize,
 }
 
+impl<const B: usize> Classified<B> {
+    /// Lane `j` of `eq`: the bytes of the block at `q` equal to each of
+    /// `bytes` (at most `MASK_BYTES` of them).
+    ///
+    /// # Safety
+    /// As for [`Classify::eq_each`].
+    #[inline(always)]
+    unsafe fn set_eq_each<C: Classify>(&mut self, j: usize, q: *const u8, bytes: &[u8]) {
+        let mut e = [0u64; MASK_BYTES];
+        // SAFETY: forwarded contract; e has MASK_BYTES >= bytes.len().
+        unsafe { C::eq_each(q, bytes, &mut e) };
+        for (row, &x) in self.eq.iter_mut().zip(&e).take(bytes.len()) {
+            row[j] = x;
+        }
+    }
+}
+
 impl<const B: usize> Default for Classified<B> {
     fn default() -> Self {
         Classified {
@@ -1014,12 +1031,8 @@ impl<const B: usize> Kernel<'_, B> {
                     }
                 };
             } else if nbytes != 0 {
-                let mut e = [0u64; MASK_BYTES];
-                // SAFETY: forwarded contract; e has MASK_BYTES >= nbytes.
-                unsafe { C::eq_each(ptrs[j], &plan.bytes, &mut e) };
-                for (row, &x) in out.eq.iter_mut().zip(&e).take(nbytes) {
-                    row[j] = x;
-                }
+                // SAFETY: forwarded contract.
+                unsafe { out.set_eq_each::<C>(j, ptrs[j], &plan.bytes) };
             }
             if !plan.first.bytes.is_empty() {
                 // SAFETY: forwarded contract.
@@ -1104,13 +1117,7 @@ impl<const B: usize> Kernel<'_, B> {
             unsafe {
                 match MODE {
                     PAIR => out.eq[0][j] = C::the_a(q),
-                    EACH => {
-                        let mut e = [0u64; MASK_BYTES];
-                        C::eq_each(q, &plan.bytes, &mut e);
-                        for (row, &x) in out.eq.iter_mut().zip(&e).take(plan.bytes.len()) {
-                            row[j] = x;
-                        }
-                    }
+                    EACH => out.set_eq_each::<C>(j, q, &plan.bytes),
                     FIRST => out.any[j] = C::in_set(q, &plan.first),
                     _ => {}
                 }

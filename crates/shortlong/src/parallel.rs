@@ -37,7 +37,7 @@ pub(crate) fn pool() -> Arc<rayon::ThreadPool> {
     pool
 }
 
-/// Wake up to `threads - 1` threads of the pool (0: all of them) with empty
+/// Wake up to `threads - 1` threads of the pool (0: one per core) with empty
 /// jobs, so that they are running by the time parallel work arrives. For a
 /// caller that knows it will soon make a parallel call and has other work to
 /// do first (the Python package calls it before reading an Arrow column).
@@ -49,11 +49,7 @@ pub(crate) fn pool() -> Arc<rayon::ThreadPool> {
 /// woken 30 µs ahead, 0.54x as long. The woken threads spin briefly and
 /// sleep again if no work comes.
 pub fn wake_threads(threads: usize) {
-    let want = if threads == 0 {
-        default_threads()
-    } else {
-        threads
-    };
+    let want = threads_or_cores(threads);
     if want <= 1 {
         return;
     }
@@ -81,9 +77,18 @@ pub(crate) fn run_workers(workers: usize, work: impl Fn() + Sync) {
     }
 }
 
+/// A thread count as callers give it: 0 means one per core.
+pub(crate) fn threads_or_cores(threads: usize) -> usize {
+    if threads == 0 {
+        default_threads()
+    } else {
+        threads
+    }
+}
+
 /// One per core, found once: `available_parallelism` reads the cgroup
 /// files on Linux, which costs tens of microseconds per call.
-pub(crate) fn default_threads() -> usize {
+fn default_threads() -> usize {
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
@@ -126,11 +131,7 @@ pub fn count_threads(
     if threads == 1 || text.len() < PARALLEL_MIN {
         return count_with(Backend::best(), text, opts, errors);
     }
-    let threads = if threads == 0 {
-        default_threads()
-    } else {
-        threads
-    };
+    let threads = threads_or_cores(threads);
     if threads <= 1 {
         return count_with(Backend::best(), text, opts, errors);
     }

@@ -8,7 +8,7 @@
 //! without that copy of the whole text. Runs of ASCII, the bulk of most
 //! texts, are narrowed 32 units at a time by a loop the compiler vectorises.
 
-use crate::parallel::{default_threads, map_in_order, sum_in_order, PIECES_PER_THREAD};
+use crate::parallel::{map_in_order, sum_in_order, threads_or_cores, PIECES_PER_THREAD};
 use crate::whitespace::is_space;
 use crate::{Counter, Counts, Errors, Options, PARALLEL_MIN};
 
@@ -120,11 +120,7 @@ pub fn count_units_threads(
     threads: usize,
 ) -> Result<Counts, UnitsError> {
     let w = width as usize;
-    let threads = if threads == 0 {
-        default_threads()
-    } else {
-        threads
-    };
+    let threads = threads_or_cores(threads);
     if threads <= 1 || units.len() < PARALLEL_MIN || !units.len().is_multiple_of(w) {
         return count_units(units, width, opts);
     }

@@ -203,7 +203,7 @@ const TABLES: [[u8; 128]; 3] = {
 #[inline(always)]
 unsafe fn table(k: usize) -> (__m512i, __m512i) {
     // SAFETY: each table has 128 bytes, two unaligned 64-byte loads; AVX-512
-    // F is enabled in count_avx512, the only caller.
+    // F is enabled in count_avx512 and count_avx512_valid, the only callers.
     unsafe {
         (
             _mm512_loadu_si512(TABLES[k].as_ptr().cast()),
@@ -236,7 +236,7 @@ impl Avx512 {
     #[inline(always)]
     unsafe fn classify_impl<const CHECK: bool>(p: *const u8, check: &mut __m512i) -> Masks {
         // SAFETY: p..p+66 is readable (caller), and p - 3 with CHECK;
-        // AVX-512 BW and VBMI are enabled in count_avx512, the only caller.
+        // AVX-512 BW and VBMI are enabled in count_avx512 and count_avx512_valid, the only callers.
         unsafe {
             let v0 = _mm512_loadu_si512(p.cast());
             let (lo, hi) = table(0);
@@ -301,7 +301,8 @@ impl Classify for Avx512 {
 
     #[inline(always)]
     fn check_new() -> __m512i {
-        // SAFETY: AVX-512 F is enabled in count_avx512, the only caller.
+        // SAFETY: AVX-512 F is enabled in count_avx512 and
+        // count_avx512_valid, the only callers.
         unsafe { _mm512_setzero_si512() }
     }
 
@@ -320,7 +321,8 @@ impl Classify for Avx512 {
 
     #[inline(always)]
     fn check_ok(check: &__m512i) -> bool {
-        // SAFETY: AVX-512 F is enabled in count_avx512, the only caller.
+        // SAFETY: AVX-512 F is enabled in count_avx512 and
+        // count_avx512_valid, the only callers.
         unsafe { _mm512_test_epi64_mask(*check, *check) == 0 }
     }
 
@@ -331,7 +333,7 @@ impl Classify for Avx512 {
     #[inline(always)]
     unsafe fn the_a(p: *const u8) -> u64 {
         // SAFETY: p - 3 .. p + 63 is readable (the contract's BEHIND = 3);
-        // AVX-512 BW is enabled in count_avx512, the only caller.
+        // AVX-512 BW is enabled in count_avx512 and count_avx512_valid, the only callers.
         unsafe {
             let v3 = _mm512_loadu_si512(p.sub(3).cast());
             let v2 = _mm512_loadu_si512(p.sub(2).cast());
@@ -369,7 +371,7 @@ impl Classify for Avx512 {
     unsafe fn in_set(p: *const u8, set: &ByteSet) -> u64 {
         // SAFETY: p..p+64 readable (caller); the table has 128 bytes, two
         // unaligned 64-byte loads; AVX-512 BW and VBMI are enabled in
-        // count_avx512, the only caller.
+        // count_avx512 and count_avx512_valid, the only callers.
         unsafe {
             let v = _mm512_loadu_si512(p.cast());
             let lo = _mm512_loadu_si512(set.table.as_ptr().cast());
@@ -396,7 +398,7 @@ impl Classify for Avx512 {
 
     #[inline(always)]
     fn compress(x: u64, keep: u64) -> u64 {
-        // SAFETY: BMI2 is enabled in count_avx512, the only instantiation.
+        // SAFETY: BMI2 is enabled in count_avx512 and count_avx512_valid, the only instantiations.
         unsafe { _pext_u64(x, keep) }
     }
 
@@ -407,7 +409,7 @@ impl Classify for Avx512 {
         debug_assert!(rest.len() < 66);
         let n = rest.len();
         let lo_mask = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
-        // SAFETY: AVX-512 BW is enabled in count_avx512, the only caller. A
+        // SAFETY: AVX-512 BW is enabled in count_avx512 and count_avx512_valid, the only callers. A
         // masked load reads only its unmasked lanes, here rest[..n.min(64)]
         // and rest[64..n]; the stores write buf[0..128], within TAIL.
         unsafe {
@@ -1118,16 +1120,27 @@ unsafe fn utf8_errors(
     }
 }
 
-/// Bytes 0, 1 and 2 of a load from three bytes before a block are a lead
-/// that still needs a byte in the block when above these: F0 and up three
-/// back, E0 and up two back, C0 and up just before.
-const OPEN_BEFORE: [u8; 64] = {
+/// A character is still open after the last three bytes of a stretch when
+/// one of them is a lead above these maxima: F0 and up three from the end,
+/// E0 and up two from the end, C0 and up last.
+const OPEN_MAX: [u8; 3] = [0xEF, 0xDF, 0xBF];
+
+/// 64 maxima with [`OPEN_MAX`] at `at` and 255 (nothing is above it)
+/// elsewhere, for a saturating subtraction that is nonzero only where a
+/// character is left open.
+const fn open_maxima(at: usize) -> [u8; 64] {
     let mut t = [0xFFu8; 64];
-    t[0] = 0xEF;
-    t[1] = 0xDF;
-    t[2] = 0xBF;
+    t[at] = OPEN_MAX[0];
+    t[at + 1] = OPEN_MAX[1];
+    t[at + 2] = OPEN_MAX[2];
     t
-};
+}
+
+/// For a load from three bytes before a block: its bytes 0, 1 and 2.
+const OPEN_BEFORE: [u8; 64] = open_maxima(0);
+
+/// For a block: its last three bytes.
+const OPEN_AT_END: [u8; 64] = open_maxima(61);
 
 /// Is `text` valid (strict) UTF-8? See [`is_utf8_range`].
 ///
@@ -1171,12 +1184,7 @@ unsafe fn is_utf8_range(text: &[u8], start: usize, end: usize, at_end: bool) -> 
             };
         }
         let (back1, back2, back3) = (back!(1), back!(2), back!(3));
-        // A character is still open at the end of a block when its lead is
-        // in the last byte (C0 and up), the last two (E0 and up) or the last
-        // three (F0 and up): bytes above these maxima.
-        let mut max = [0xFFu8; 64];
-        max[61..].copy_from_slice(&[0xEF, 0xDF, 0xBF]);
-        let max = _mm512_loadu_si512(max.as_ptr().cast());
+        let max = _mm512_loadu_si512(OPEN_AT_END.as_ptr().cast());
         let mut error = _mm512_setzero_si512();
         let (mut prev, mut open) = if start == 0 {
             (_mm512_setzero_si512(), _mm512_setzero_si512())
