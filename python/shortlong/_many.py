@@ -95,13 +95,18 @@ def _rebuild_batch_error(*args: Any) -> BatchDecodeError:
 
 class _Out:
     """The result columns, owned by NumPy and filled in place by Rust (no
-    cdata outlives a call, and nothing is copied afterwards)."""
+    cdata outlives a call, and nothing is copied afterwards).
+
+    The three counts and the fraction are the rows of one 4 x n block, so
+    that a call makes one allocation and one cffi buffer for them: five of
+    each cost 2 µs more on the 206 enwiki pages.
+    """
 
     def __init__(self, n: int) -> None:
-        self.words = np.zeros(n, dtype=np.int64)
-        self.ignored = np.zeros(n, dtype=np.int64)
-        self.long = np.zeros(n, dtype=np.int64)
-        self.fraction = np.full(n, np.nan)
+        self._block = block = np.zeros((4, n), dtype=np.int64)
+        self.words, self.ignored, self.long = block[0], block[1], block[2]
+        self.fraction = block[3].view(np.float64)
+        self.fraction.fill(np.nan)
         self.status = np.zeros(n, dtype=np.uint8)
 
     def __len__(self) -> int:
@@ -109,20 +114,23 @@ class _Out:
 
     def columns(self, start: int = 0, stop: int | None = None) -> Any:
         """An ``SlColumns *`` for rows ``start:stop`` (keep it only for the call)."""
-        cols = _ffi_.new("SlColumns *")
-        keep = []
-        for name, ctype in (
-            ("words", "uint64_t[]"),
-            ("ignored", "uint64_t[]"),
-            ("long", "uint64_t[]"),
-            ("fraction", "double[]"),
-            ("status", "uint8_t[]"),
-        ):
-            part = getattr(self, name)[start:stop]
-            buf = _ffi_.from_buffer(ctype, part, require_writable=True) if len(part) else _ffi.NULL
-            keep.append(buf)
-            setattr(cols, "long_words" if name == "long" else name, buf)
-        return cols, keep
+        n = len(self.status)
+        stop = n if stop is None else stop
+        if stop <= start:
+            return _ffi_.new("SlColumns *"), None  # no rows: null pointers
+        block = _ffi_.from_buffer("uint64_t[]", self._block, require_writable=True)
+        status = _ffi_.from_buffer("uint8_t[]", self.status, require_writable=True)
+        cols = _ffi_.new(
+            "SlColumns *",
+            {
+                "words": block + start,
+                "ignored": block + (n + start),
+                "long_words": block + (2 * n + start),
+                "fraction": _ffi_.cast("double *", block + (3 * n + start)),
+                "status": status + start,
+            },
+        )
+        return cols, (block, status)
 
     def take(self, idx: np.ndarray[Any, Any], other: _Out) -> None:
         """Rows `idx` of self are the rows of `other`, in order."""
@@ -335,16 +343,20 @@ def _to_numpy(rows: _Out) -> CountsArrays:
 def _to_arrow(rows: _Out) -> Any:
     import pyarrow as pa
 
-    words, ignored, long, fraction, null = _columns(rows)
-    mask = null if null.any() else None
+    n = len(rows)
+    # count_nonzero is NumPy's cheapest test for "any row not counted".
+    if np.count_nonzero(rows.status):
+        mask = rows.status != _OK
+        counts = [pa.array(c, mask=mask) for c in (rows.words, rows.ignored, rows.long)]
+    else:
+        # No null row: the count columns are read in place from the block
+        # (2 µs less than three `pa.array` calls).
+        block = pa.py_buffer(rows._block)
+        i64 = pa.int64()
+        counts = [pa.Array.from_buffers(i64, n, [None, block], 0, k * n) for k in range(3)]
     # from_arrays, not pa.table({...}): half the fixed cost of a call.
     return pa.Table.from_arrays(
-        [
-            pa.array(words, mask=mask),
-            pa.array(ignored, mask=mask),
-            pa.array(long, mask=mask),
-            pa.array(fraction, mask=np.isnan(fraction)),
-        ],
+        [*counts, pa.array(rows.fraction, from_pandas=True)],  # NaN is null
         names=["words", "ignored", "long", "fraction"],
     )
 
@@ -458,6 +470,8 @@ def count_many(
 
 
 def _finish(rows: _Out, convert: Any, source: Any, errors: str) -> Any:
+    if not np.count_nonzero(rows.status):  # every row counted: the usual case
+        return convert(rows)
     bad = np.flatnonzero(rows.status == _INVALID)
     if len(bad) == 0:
         return convert(rows)
