@@ -91,6 +91,31 @@ pub(crate) trait Classify {
         true
     }
 
+    /// Look up candidate words of a large ignore list in vectors, where the
+    /// backend can: of the words starting at the bits of `cand` in the block
+    /// `text[base..base + 64]` (whitespace `ws`, and `next_ws` for the block
+    /// after), those of at most [`WordTable::PAIR_MAX`] bytes are looked up
+    /// in `table`. Returns the hits, the hits that are
+    /// long, and the candidates left to the caller: those whose length is
+    /// 64 or more, or is in `lengths` (bit l: some entry has l bytes) and
+    /// not looked up. The default looks up none.
+    ///
+    /// # Safety
+    /// The CPU supports the backend's features; `base + 64 <= text.len()`
+    /// or `cand` has no bits at or past `text.len() - base`.
+    #[inline(always)]
+    unsafe fn lookup_words(
+        table: &WordTable,
+        text: &[u8],
+        cand: u64,
+        base: usize,
+        ws: [u64; 2],
+        lengths: u64,
+    ) -> (u64, u64, u64) {
+        let _ = (table, text, base, ws, lengths);
+        (0, 0, cand)
+    }
+
     /// The default ignore list, "the" and "a", in one mask: bit i set when
     /// bytes i-3, i-2, i-1 are "the" (i is where the space after the word
     /// would be) or when byte i is "a". The two never collide in the lane
@@ -385,6 +410,133 @@ impl ShortSet {
     }
 }
 
+/// The ignore entries of at most 15 bytes, for backends that look up a
+/// group of candidate words at once with vector gathers
+/// ([`Classify::lookup_words`]): a perfect hash (each entry alone in its
+/// slot), so that one probe, two gathers, settles every word. A slot holds
+/// two words:
+/// - an entry of at most 7 bytes: its bytes as a little-endian `u64`
+///   (zero-padded) with its length in bits 56..60 ([`WordTable::key`]),
+///   then 0;
+/// - an entry of 8 to 15 bytes: its first 8 bytes, then the rest the same
+///   way.
+///
+/// Bit 63 of the second word says whether the entry is long. An empty slot
+/// is 0, which no word matches (no word has length 0).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct WordTable {
+    pub(crate) slots: Vec<[u64; 2]>,
+    /// Multiplier and shift of the hash.
+    pub(crate) hash: (u64, u32),
+}
+
+impl WordTable {
+    /// The longest entry held in one word, and in two.
+    pub(crate) const SHORT_MAX: usize = 7;
+    pub(crate) const PAIR_MAX: usize = 15;
+    /// The "long" flag of a slot's second word.
+    pub(crate) const LONG: u64 = 1 << 63;
+    /// The largest table tried: 2^15 slots of 16 bytes.
+    const MAX_BITS: u32 = 15;
+    /// Multipliers tried per table size.
+    const TRIES: u64 = 48;
+
+    /// A word's key: its bytes (up to 7: all of them; else those after the
+    /// first 8) and its length (a word may hold NUL bytes, so "a" and "a\0"
+    /// differ only there).
+    #[inline(always)]
+    pub(crate) fn key(bytes: u64, len: u64) -> u64 {
+        bytes | len << 56
+    }
+
+    /// What the hash of a word of 8 bytes or more is taken of: its first 8
+    /// bytes and its key.
+    #[inline(always)]
+    pub(crate) fn pair_input(lo: u64, key: u64) -> u64 {
+        lo.wrapping_add(key.rotate_left(23))
+    }
+
+    #[inline(always)]
+    pub(crate) fn hash(input: u64, (mul, shift): (u64, u32)) -> usize {
+        (input.wrapping_mul(mul) >> shift) as usize
+    }
+
+    /// The slot of a word (1 to 15 bytes) without the flag, and the input
+    /// of its hash.
+    fn slot_of(word: &[u8]) -> ([u64; 2], u64) {
+        let mut b = [0u8; 16];
+        b[..word.len()].copy_from_slice(word);
+        let w = |k: usize| u64::from_le_bytes(b[8 * k..8 * k + 8].try_into().unwrap());
+        let len = word.len() as u64;
+        if word.len() <= Self::SHORT_MAX {
+            let key = Self::key(w(0), len);
+            ([key, 0], key)
+        } else {
+            let key = Self::key(w(1), len);
+            ([w(0), key], Self::pair_input(w(0), key))
+        }
+    }
+
+    /// A table of `entries` (each 1 to 15 bytes, with its "long" flag), or
+    /// `None` when no multiplier tried puts each alone in a slot of a table
+    /// of at most 2^[`Self::MAX_BITS`] slots (lists of many hundreds).
+    pub(crate) fn new(entries: &[(&[u8], bool)]) -> Option<Self> {
+        let words: Vec<([u64; 2], u64)> = entries
+            .iter()
+            .map(|&(e, long)| {
+                debug_assert!((1..=Self::PAIR_MAX).contains(&e.len()));
+                let ([a, b], input) = Self::slot_of(e);
+                ([a, b | if long { Self::LONG } else { 0 }], input)
+            })
+            .collect();
+        // Sparse enough that a random multiplier works once in a few tries
+        // (n distinct inputs in m slots: no collision with probability
+        // about exp(-n^2 / 2m)); larger lists are not tried (over 500
+        // entries), since building the table would cost milliseconds.
+        let n = words.len();
+        let least = (n * 16)
+            .max(n * n / 8)
+            .next_power_of_two()
+            .trailing_zeros()
+            .max(6);
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for bits in least..=Self::MAX_BITS {
+            for _ in 0..Self::TRIES {
+                // splitmix64: odd multipliers, the same on every run.
+                seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = seed;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                let hash = ((z ^ (z >> 31)) | 1, 64 - bits);
+                let mut slots = vec![[0u64; 2]; 1 << bits];
+                // Each alone: its slot empty, or holding the same entry (a
+                // list may repeat one).
+                let alone = words.iter().all(|&(slot, input)| {
+                    let at = &mut slots[Self::hash(input, hash)];
+                    let free = *at == [0, 0] || *at == slot;
+                    *at = slot;
+                    free
+                });
+                if alone {
+                    return Some(WordTable { slots, hash });
+                }
+            }
+        }
+        None
+    }
+
+    /// Is `word` (1 to 15 bytes) in the table, and is it long? As
+    /// `(hit, hit && long)` in 0/1; what a backend's gathers compute, one
+    /// word at a time.
+    #[cfg(test)]
+    fn lookup(&self, word: &[u8]) -> (u64, u64) {
+        let (want, input) = Self::slot_of(word);
+        let [a, b] = self.slots[Self::hash(input, self.hash)];
+        let hit = [a, b & !Self::LONG] == want;
+        (hit as u64, (hit && b & Self::LONG != 0) as u64)
+    }
+}
+
 /// How the kernel matches an ignore list, worked out once per [`Options`]
 /// (not per call: a call on a tiny text must not allocate).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -402,6 +554,8 @@ pub(crate) struct IgnorePlan {
     long_entries: bool,
     /// The candidate path's entries of at most 16 bytes.
     short_set: ShortSet,
+    /// Those of at most 15 bytes again, for lookups in vectors.
+    pub(crate) word_table: Option<WordTable>,
 }
 
 impl IgnorePlan {
@@ -434,12 +588,19 @@ impl IgnorePlan {
                 f.long_entries = true;
             }
         }
+        let long = |e: &[u8]| crate::utf8::code_points(e) > longer_than;
         f.short_set = ShortSet::new(
             entries
                 .iter()
                 .filter(|e| e.len() <= 16)
-                .map(|e| (&e[..], crate::utf8::code_points(e) > longer_than)),
+                .map(|e| (&e[..], long(e))),
         );
+        let short: Vec<(&[u8], bool)> = entries
+            .iter()
+            .filter(|e| e.len() <= WordTable::PAIR_MAX)
+            .map(|e| (&e[..], long(e)))
+            .collect();
+        f.word_table = WordTable::new(&short);
         f
     }
 }
@@ -884,14 +1045,14 @@ unsafe fn count_region_impl<C: Classify, const B: usize, const CHECK: bool>(
         // text's first block.
         unsafe { k.classify::<C>(&mut bufs[cur], ptrs, m, i + 64 * j, behind) };
         if full {
-            k.lanes(&bufs[cur ^ 1]);
+            k.lanes::<C, ANY>(&bufs[cur ^ 1]);
         }
         full = true;
         cur ^= 1;
         j += m;
     }
-    k.lanes(&bufs[cur ^ 1]);
-    (k.finish(), checked, C::check_ok(&check))
+    k.lanes::<C, ANY>(&bufs[cur ^ 1]);
+    (k.finish::<C>(), checked, C::check_ok(&check))
 }
 
 /// How a batch's ignore list is matched (see [`IgnorePlan`]): not at all,
@@ -900,6 +1061,8 @@ const NONE: u8 = 0;
 const PAIR: u8 = 1;
 const EACH: u8 = 2;
 const FIRST: u8 = 3;
+/// Any of them, as the plan says (the first batch and the tail).
+const ANY: u8 = 4;
 
 /// A block's whitespace, its non-space code points (continuation bytes
 /// compressed out) and how many code points it has. `spill` carries the
@@ -1075,7 +1238,7 @@ impl<const B: usize> Kernel<'_, B> {
             unsafe {
                 self.classify_whole::<C, MODE, CHECK>(&mut bufs[*cur], p.wrapping_add(i), i, check)
             };
-            self.lanes(&bufs[*cur ^ 1]);
+            self.lanes::<C, MODE>(&bufs[*cur ^ 1]);
             *cur ^= 1;
             i += 64 * B;
         }
@@ -1129,7 +1292,7 @@ impl<const B: usize> Kernel<'_, B> {
     /// The lane stage of a classified batch: words, long words, ignored
     /// words.
     #[inline(always)]
-    fn lanes(&mut self, c: &Classified<B>) {
+    fn lanes<C: Classify, const MODE: u8>(&mut self, c: &Classified<B>) {
         let plan = self.plan;
         let (ws, cp, k, any, eq, m, base) = (&c.ws, &c.cp, &c.k, &c.any, &c.eq, c.m, c.base);
         let ns: Lanes<B> = std::array::from_fn(|i| !ws[i]);
@@ -1190,16 +1353,18 @@ impl<const B: usize> Kernel<'_, B> {
         self.last_starts = starts[B - 1];
 
         // Large lists: candidates, each looked up. A word's length needs the
-        // whitespace of the block after its start's.
-        if !plan.first.bytes.is_empty() {
+        // whitespace of the block after its start's. (Only in the loops that
+        // may have them: the lookup's code in the others' loops cost 8% on
+        // the default list.)
+        if (MODE == FIRST || MODE == ANY) && !plan.first.bytes.is_empty() {
             let (cand, pws, pbase) = self.pending;
             if cand != 0 {
-                self.check_candidates(cand, pbase, pws, ws[0]);
+                self.candidates::<C>(cand, pbase, pws, ws[0]);
             }
             for j in 0..m - 1 {
                 let c = starts[j] & any[j];
                 if c != 0 {
-                    self.check_candidates(c, base + 64 * j, ws[j], ws[j + 1]);
+                    self.candidates::<C>(c, base + 64 * j, ws[j], ws[j + 1]);
                 }
             }
             self.pending = (starts[m - 1] & any[m - 1], ws[m - 1], base + 64 * (m - 1));
@@ -1211,10 +1376,10 @@ impl<const B: usize> Kernel<'_, B> {
     /// store-forwarding stall per call: a tenth of the time per row of a
     /// column).
     #[inline(always)]
-    fn finish(&mut self) -> Counts {
+    fn finish<C: Classify>(&mut self) -> Counts {
         let (cand, ws, base) = self.pending;
         if cand != 0 {
-            self.check_candidates(cand, base, ws, u64::MAX);
+            self.candidates::<C>(cand, base, ws, u64::MAX);
         }
         let sum = |v: &Lanes<B>| v.iter().sum::<u64>();
         let ignored_long = sum(&self.ignored_long) + self.cand_ignored_long;
@@ -1222,6 +1387,31 @@ impl<const B: usize> Kernel<'_, B> {
             words: sum(&self.words),
             ignored: sum(&self.ignored) + self.cand_ignored,
             long: self.long.finish() - ignored_long,
+        }
+    }
+
+    /// The large-list path for the candidates of one block: in vectors
+    /// where the backend can ([`Classify::lookup_words`], inlined into the
+    /// main loop: a call would spill its vector registers), the rest one
+    /// at a time.
+    #[inline(always)]
+    fn candidates<C: Classify>(&mut self, cand: u64, base: usize, ws: u64, next_ws: u64) {
+        let plan = self.plan;
+        let cand = match &plan.word_table {
+            Some(table) => {
+                // SAFETY: the kernel runs only on CPUs with C's features; a
+                // candidate is a word start, inside the text.
+                let (hits, long_hits, rest) = unsafe {
+                    C::lookup_words(table, self.text, cand, base, [ws, next_ws], plan.lengths)
+                };
+                self.cand_ignored += hits;
+                self.cand_ignored_long += long_hits;
+                rest
+            }
+            None => cand,
+        };
+        if cand != 0 {
+            self.check_candidates(cand, base, ws, next_ws);
         }
     }
 
@@ -1301,6 +1491,98 @@ mod tests {
                 assert_eq!(got, (want as u64, (want && len > 8) as u64), "{w:?}");
                 assert_eq!(set.contains(w), entries.contains(&w), "{w:?}");
             }
+        }
+    }
+
+    /// A list too large for a perfect hash of the tables tried has no
+    /// table, and its words go through the scalar lookup; the stop-word
+    /// list gets one, which finds each entry.
+    #[test]
+    fn word_tables_for_small_and_huge_lists() {
+        let stop = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../bench/stopwords.txt"
+        ))
+        .unwrap();
+        let stop: Vec<&str> = stop.split_whitespace().collect();
+        let short: Vec<(&[u8], bool)> = stop.iter().map(|w| (w.as_bytes(), w.len() > 8)).collect();
+        let table = WordTable::new(&short).expect("a table for 150 words");
+        for (w, long) in &short {
+            assert_eq!(table.lookup(w), (1, *long as u64), "{w:?}");
+        }
+        assert_eq!(table.lookup(b"thee"), (0, 0));
+        let huge: Vec<String> = (0..3000).map(|k| format!("w{k}")).collect();
+        let entries: Vec<(&[u8], bool)> = huge.iter().map(|w| (w.as_bytes(), false)).collect();
+        assert!(WordTable::new(&entries).is_none());
+        let o = crate::Options::new(8, huge.iter().map(String::as_str)).unwrap();
+        let text: String = (0..4000)
+            .map(|k| format!("w{} x{k} ", k * 7 % 5000))
+            .collect();
+        let want = crate::scalar::count(text.as_bytes(), &o, crate::Errors::Strict);
+        assert!(want.as_ref().is_ok_and(|c| c.ignored > 1000));
+        for b in crate::Backend::available() {
+            assert_eq!(
+                crate::count_with(b, text.as_bytes(), &o, crate::Errors::Strict),
+                want,
+                "{b:?}"
+            );
+        }
+    }
+
+    /// Words that are not entries but land in an entry's slot, of each
+    /// kind (one word, two): only the comparison of the whole slot tells
+    /// them apart, which random text almost never tests (the table is
+    /// sparse). Found by search, since the hash is fixed by the entries.
+    #[test]
+    fn words_in_an_entry_slot_are_told_apart() {
+        let entries: Vec<Box<[u8]>> = ["abc", "abcdefgh", "abcdefghijklmno", "a\0", "zz"]
+            .iter()
+            .map(|e| e.as_bytes().into())
+            .collect();
+        let plan = IgnorePlan::new(&entries, 2);
+        let table = plan.word_table.as_ref().expect("a table");
+        for e in &entries {
+            assert_eq!(table.lookup(e), (1, (e.len() > 2) as u64), "{e:?}");
+        }
+        let mut text = String::new();
+        for (e, len) in [
+            ("abc", 3),
+            ("abcdefgh", 8),
+            ("abcdefgh", 12),
+            ("abcdefghijklmno", 15),
+        ] {
+            let slot = |w: &[u8]| WordTable::hash(WordTable::slot_of(w).1, table.hash);
+            let target = slot(e.as_bytes());
+            // Same first bytes (and length), another tail: a word the first
+            // comparison alone would take for the entry.
+            let mut found = 0;
+            // Words of 8 bytes or more keep the entry's first 8 bytes; the
+            // rest is a number.
+            let keep = if len > 8 { 8 } else { 0 };
+            for k in 0..1_000_000u32 {
+                let w = format!("{}{k:0width$x}", &e[..keep], width = len - keep);
+                if w.len() != len {
+                    break;
+                }
+                if w != e && slot(w.as_bytes()) == target {
+                    assert_eq!(table.lookup(w.as_bytes()), (0, 0), "{w:?}");
+                    text.push_str(&w);
+                    text.push(' ');
+                    found += 1;
+                    if found == 3 {
+                        break;
+                    }
+                }
+            }
+            assert!(found > 0, "no word shares the slot of {e:?}");
+        }
+        let o =
+            crate::Options::new(2, ["abc", "abcdefgh", "abcdefghijklmno", "a\0", "zz"]).unwrap();
+        let want = crate::scalar::count(text.as_bytes(), &o, crate::Errors::Strict);
+        assert_eq!(want.map(|c| c.ignored), Ok(0));
+        for b in crate::Backend::available() {
+            let got = crate::count_with(b, text.as_bytes(), &o, crate::Errors::Strict);
+            assert_eq!(got, want, "{b:?} on {text:?}");
         }
     }
 

@@ -345,6 +345,75 @@ fn backends_on_large_lists_with_non_ascii_first_bytes() {
     }
 }
 
+/// A large list with entries of every length the vector lookup treats
+/// differently (1 to 7 bytes in one word, 8 to 15 in two, 16 and more left
+/// to the scalar path, 64 and more ending beyond the next block), entries
+/// holding NUL bytes, and near misses of each
+/// (a byte more, a byte less, a byte changed, a NUL more); in runs of short
+/// words (more than 16 candidates in a block), beside words of 64 bytes and
+/// more, and cut at every length, so that words end at the text's end at
+/// every place of a block.
+#[test]
+fn backends_on_large_lists_with_entries_of_every_length() {
+    let mut entries: Vec<String> = (1..=18)
+        .map(|n| {
+            (0..n)
+                .map(|k| (b'a' + (k * 7 + n) as u8 % 26) as char)
+                .collect()
+        })
+        .collect();
+    entries.extend(
+        [
+            "a\0", "\0", "x\0y", "é", "中文", "ab", "abcdefg", "abcdefgh",
+        ]
+        .map(String::from),
+    );
+    entries.push("w".repeat(64));
+    let mut vocab: Vec<String> = Vec::new();
+    for e in &entries {
+        vocab.push(e.clone());
+        vocab.push(format!("{e}z"));
+        vocab.push(format!("{e}\0"));
+        vocab.push(format!("z{e}"));
+        if e.chars().count() > 1 {
+            let mut shorter = e.clone();
+            shorter.pop();
+            vocab.push(format!("{shorter}q"));
+            vocab.push(shorter);
+        }
+    }
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut text = String::new();
+    while text.len() < 3000 {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let r = (x >> 33) as usize;
+        if r.is_multiple_of(5) {
+            text.push_str(&"a ".repeat(r % 40)); // many candidates in a block
+        }
+        if r.is_multiple_of(11) {
+            text.push_str(&"w".repeat(62 + r % 5)); // an entry, and near misses
+            text.push(' ');
+        }
+        text.push_str(&vocab[r % vocab.len()]);
+        text.push(if r.is_multiple_of(7) { '\u{3000}' } else { ' ' });
+    }
+    for n in [2u64, 8] {
+        let o = Options::new(n, entries.iter().map(String::as_str)).unwrap();
+        for cut in (0..400).chain([text.len() - 1, text.len()]) {
+            if text.is_char_boundary(cut) {
+                all_backends_agree(&text.as_bytes()[..cut], &o, Errors::Strict);
+            }
+        }
+        all_backends_agree(text.as_bytes(), &o, Errors::Strict);
+        // Suffixes: words start near the end at every place of a block.
+        for start in (text.len() - 200..text.len()).filter(|&s| text.is_char_boundary(s)) {
+            all_backends_agree(&text.as_bytes()[start..], &o, Errors::Strict);
+        }
+    }
+}
+
 /// One invalid sequence of each kind at every place of a text long enough
 /// for the kernel's main loop, which the avx512 backend validates while it
 /// counts (its first batch and its tail are validated apart, each from the

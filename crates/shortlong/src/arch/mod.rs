@@ -52,6 +52,7 @@ impl Backend {
             Backend::Avx512 => {
                 std::is_x86_feature_detected!("avx512bw")
                     && std::is_x86_feature_detected!("avx512f")
+                    && std::is_x86_feature_detected!("avx512dq")
                     && std::is_x86_feature_detected!("avx512vl")
                     && std::is_x86_feature_detected!("avx512vpopcntdq")
                     && std::is_x86_feature_detected!("avx512vbmi")
