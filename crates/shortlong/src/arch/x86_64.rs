@@ -138,8 +138,10 @@ unsafe fn lookup_words_avx512(
         let eight_bytes = _mm512_set1_epi8(8);
         let next_group = _mm512_loadu_si512(NEXT_GROUP.as_ptr().cast());
         let mut pos = _mm512_maskz_compress_epi8(cand, _mm512_loadu_si512(IOTA.as_ptr().cast()));
-        let mut rest = zero;
-        let (mut hits, mut long_hits) = (zero, zero);
+        // The candidates still to look up (lane k of a group is the k-th
+        // of them: `pdep` puts a group's lanes back at their bits).
+        let mut todo = cand;
+        let (mut hits, mut long_hits, mut rest) = (0u64, 0u64, 0u64);
         let slots = table.slots.as_ptr().cast::<i64>();
         // One group of 8 candidates (a macro: closures do not inherit the
         // target features).
@@ -163,7 +165,7 @@ unsafe fn lookup_words_avx512(
                 // over the tables'.
                 let listed = _mm512_test_epi64_mask(_mm512_srlv_epi64(lengths_v, len), one);
                 let left = live & !short & !pair & (!ends | listed);
-                rest = _mm512_or_si512(rest, _mm512_maskz_sllv_epi64(left, one, b));
+                rest |= _pdep_u64(u64::from(left), todo);
 
                 // 16 bytes from each start (at most 79 bytes into the block).
                 let at = _mm512_add_epi8(_mm512_permutexvar_epi8(spread, pos), step);
@@ -204,8 +206,10 @@ unsafe fn lookup_words_avx512(
                 let hit = _mm512_mask_cmpeq_epi64_mask(look, slot_a, first)
                     & _mm512_cmpeq_epi64_mask(_mm512_andnot_si512(flag, slot_b), second);
                 let long = _mm512_mask_test_epi64_mask(hit, slot_b, flag);
-                hits = _mm512_mask_add_epi64(hits, hit, hits, one);
-                long_hits = _mm512_mask_add_epi64(long_hits, long, long_hits, one);
+                hits += u64::from(hit.count_ones());
+                long_hits += u64::from(long.count_ones());
+                // Drop this group's 8 candidates (all of them when fewer).
+                todo = _pdep_u64(!0xFF, todo);
 
                 pos = _mm512_permutexvar_epi64(next_group, pos);
                 count = count.saturating_sub(8);
@@ -218,11 +222,7 @@ unsafe fn lookup_words_avx512(
         while count > 0 {
             group!();
         }
-        (
-            _mm512_reduce_add_epi64(hits) as u64,
-            _mm512_reduce_add_epi64(long_hits) as u64,
-            _mm512_reduce_or_epi64(rest) as u64,
-        )
+        (hits, long_hits, rest)
     }
 }
 
