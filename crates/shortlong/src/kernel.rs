@@ -95,14 +95,14 @@ pub(crate) trait Classify {
     /// backend can: of the words starting at the bits of `cand` in the block
     /// `text[base..base + 64]` (whitespace `ws`, and `next_ws` for the block
     /// after), those of at most [`WordTable::PAIR_MAX`] bytes are looked up
-    /// in `table`. Returns the hits, the hits that are
-    /// long, and the candidates left to the caller: those whose length is
-    /// 64 or more, or is in `lengths` (bit l: some entry has l bytes) and
-    /// not looked up. The default looks up none.
+    /// in `table`. Returns the hits, the hits that are long, and the
+    /// candidates left to the caller: those whose length is 64 or more, or
+    /// is in `lengths` (bit l: some entry has l bytes) and over the table's.
+    /// The default looks up none.
     ///
     /// # Safety
-    /// The CPU supports the backend's features; `base + 64 <= text.len()`
-    /// or `cand` has no bits at or past `text.len() - base`.
+    /// The CPU supports the backend's features; every bit of `cand` is a
+    /// position inside `text` (`base + bit < text.len()`).
     #[inline(always)]
     unsafe fn lookup_words(
         table: &WordTable,
