@@ -62,170 +62,6 @@ pub(super) unsafe fn count_avx512_valid(text: &[u8], opts: &Options) -> Option<C
     }
 }
 
-/// [`Classify::lookup_words`] in vectors, 8 candidates at a time: the
-/// candidates' positions are compressed out of the block's index bytes;
-/// each word's length is the distance to the next whitespace bit; the first
-/// 16 bytes of each word are permuted out of the block and the next, cut to
-/// its length and tagged with it; one multiply hashes them, and gathers
-/// read the slot (of the table of short entries, or of pairs). The tables
-/// are perfect hashes, so one probe settles every word, without a branch on
-/// the words. (The scalar lookup costs about 20 cycles a word, and whether
-/// a word is a stop word is a coin toss for the branch predictor.)
-///
-/// # Safety
-/// The CPU supports AVX-512 F, BW, DQ, VBMI, VBMI2 and VPOPCNTDQ (it is
-/// inlined into `count_avx512`, which enables them); every bit of `cand` is
-/// a position inside `text` (`base + bit < text.len()`).
-#[inline(always)]
-unsafe fn lookup_words_avx512(
-    table: &WordTable,
-    text: &[u8],
-    cand: u64,
-    base: usize,
-    ws: [u64; 2],
-    lengths: u64,
-) -> (u64, u64, u64) {
-    /// Byte i is `i / div % modulo`.
-    const fn bytes(div: usize, modulo: usize) -> [u8; 64] {
-        let mut t = [0u8; 64];
-        let mut i = 0;
-        while i < 64 {
-            t[i] = (i / div % modulo) as u8;
-            i += 1;
-        }
-        t
-    }
-    const IOTA: [u8; 64] = bytes(1, 64);
-    // Byte k of lane l: the lane's word start (byte l of the positions),
-    // plus k.
-    const SPREAD: [u8; 64] = bytes(8, 64);
-    const STEP: [u8; 64] = bytes(1, 8);
-    // Qword k of the next group: qword k + 1 of this one.
-    const NEXT_GROUP: [u64; 8] = [1, 2, 3, 4, 5, 6, 7, 7];
-    debug_assert!(base < text.len());
-    let mut count = cand.count_ones();
-    // SAFETY: the features are this function's contract. The loads read
-    // only bytes of the text (the masks stop at its end, and masked-out
-    // bytes are not read); the gathers read slots below the tables' lengths
-    // (a hash has 64 - shift bits, and a table 2^(64 - shift) slots).
-    unsafe {
-        let avail = text.len() - base;
-        let p = text.as_ptr().add(base);
-        let upto = |n: usize| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
-        let block = _mm512_maskz_loadu_epi8(upto(avail), p.cast());
-        let next = if avail > 64 {
-            _mm512_maskz_loadu_epi8(upto(avail - 64), p.add(64).cast())
-        } else {
-            _mm512_setzero_si512()
-        };
-        let zero = _mm512_setzero_si512();
-        let one = _mm512_set1_epi64(1);
-        let ones = _mm512_set1_epi64(-1);
-        let ws_v = _mm512_set1_epi64(ws[0] as i64);
-        // (next << 1) << (63 - b) is next << (64 - b): 0 for b = 0.
-        let next_ws_v = _mm512_set1_epi64((ws[1] << 1) as i64);
-        let c63 = _mm512_set1_epi64(63);
-        let short_max = _mm512_set1_epi64(WordTable::SHORT_MAX as i64);
-        let pair_max = _mm512_set1_epi64(WordTable::PAIR_MAX as i64);
-        let lengths_v = _mm512_set1_epi64(lengths as i64);
-        let (mul, shift) = (
-            _mm512_set1_epi64(table.hash.0 as i64),
-            _mm512_set1_epi64(table.hash.1 as i64),
-        );
-        let flag = _mm512_set1_epi64(WordTable::LONG as i64);
-        let spread = _mm512_loadu_si512(SPREAD.as_ptr().cast());
-        let step = _mm512_loadu_si512(STEP.as_ptr().cast());
-        let eight_bytes = _mm512_set1_epi8(8);
-        let next_group = _mm512_loadu_si512(NEXT_GROUP.as_ptr().cast());
-        let mut pos = _mm512_maskz_compress_epi8(cand, _mm512_loadu_si512(IOTA.as_ptr().cast()));
-        // The candidates still to look up (lane k of a group is the k-th
-        // of them: `pdep` puts a group's lanes back at their bits).
-        let mut todo = cand;
-        let (mut hits, mut long_hits, mut rest) = (0u64, 0u64, 0u64);
-        let slots = table.slots.as_ptr().cast::<i64>();
-        // One group of 8 candidates (a macro: closures do not inherit the
-        // target features).
-        macro_rules! group {
-            () => {{
-                let live: __mmask8 = if count >= 8 { 0xFF } else { (1u8 << count) - 1 };
-                let b = _mm512_cvtepu8_epi64(_mm512_castsi512_si128(pos));
-                // The whitespace from each word's start on: its length is
-                // the number of trailing zeros (64 or more: none in the two
-                // blocks).
-                let after = _mm512_or_si512(
-                    _mm512_srlv_epi64(ws_v, b),
-                    _mm512_sllv_epi64(next_ws_v, _mm512_sub_epi64(c63, b)),
-                );
-                let ends = _mm512_mask_test_epi64_mask(live, after, after);
-                let lowest = _mm512_and_si512(after, _mm512_sub_epi64(zero, after));
-                let len = _mm512_popcnt_epi64(_mm512_sub_epi64(lowest, one));
-                let short = ends & _mm512_cmple_epu64_mask(len, short_max);
-                let pair = ends & !short & _mm512_cmple_epu64_mask(len, pair_max);
-                // Left to the caller: no end in sight, or a listed length
-                // over the tables'.
-                let listed = _mm512_test_epi64_mask(_mm512_srlv_epi64(lengths_v, len), one);
-                let left = live & !short & !pair & (!ends | listed);
-                rest |= _pdep_u64(u64::from(left), todo);
-
-                // 16 bytes from each start (at most 79 bytes into the block).
-                let at = _mm512_add_epi8(_mm512_permutexvar_epi8(spread, pos), step);
-                let lo = _mm512_permutex2var_epi8(block, at, next);
-                let hi = _mm512_permutex2var_epi8(block, _mm512_add_epi8(at, eight_bytes), next);
-                // The bytes of the word in the key's low 7 bytes (~(~0 << 8n)
-                // keeps n), its length on top.
-                macro_rules! tagged {
-                    ($v:expr, $n:expr) => {{
-                        let bits = _mm512_slli_epi64::<3>($n);
-                        let keep = _mm512_andnot_si512(_mm512_sllv_epi64(ones, bits), ones);
-                        _mm512_or_si512(_mm512_and_si512($v, keep), _mm512_slli_epi64::<56>(len))
-                    }};
-                }
-                let key = tagged!(lo, len);
-                let hi_key = tagged!(hi, _mm512_sub_epi64(len, _mm512_set1_epi64(8)));
-                // Short words: the key, then 0; longer ones: their first 8
-                // bytes, then the key of the rest.
-                let first = _mm512_mask_blend_epi64(short, lo, key);
-                let second = _mm512_maskz_mov_epi64(!short, hi_key);
-                let input = _mm512_mask_blend_epi64(
-                    short,
-                    _mm512_add_epi64(lo, _mm512_rol_epi64::<23>(hi_key)),
-                    key,
-                );
-                let slot_at = _mm512_slli_epi64::<1>(_mm512_srlv_epi64(
-                    _mm512_mullo_epi64(input, mul),
-                    shift,
-                ));
-                let look = short | pair;
-                let slot_a = _mm512_mask_i64gather_epi64::<8>(zero, look, slot_at, slots);
-                let slot_b = _mm512_mask_i64gather_epi64::<8>(
-                    zero,
-                    look,
-                    _mm512_add_epi64(slot_at, one),
-                    slots,
-                );
-                let hit = _mm512_mask_cmpeq_epi64_mask(look, slot_a, first)
-                    & _mm512_cmpeq_epi64_mask(_mm512_andnot_si512(flag, slot_b), second);
-                let long = _mm512_mask_test_epi64_mask(hit, slot_b, flag);
-                hits += u64::from(hit.count_ones());
-                long_hits += u64::from(long.count_ones());
-                // Drop this group's 8 candidates (all of them when fewer).
-                todo = _pdep_u64(!0xFF, todo);
-
-                pos = _mm512_permutexvar_epi64(next_group, pos);
-                count = count.saturating_sub(8);
-            }};
-        }
-        // A group at a time. (Always two, for the usual 9 to 16 candidates
-        // of a block, was slower: a gather with an empty mask still costs
-        // about what a full one does.)
-        group!();
-        while count > 0 {
-            group!();
-        }
-        (hits, long_hits, rest)
-    }
-}
-
 /// # Safety
 /// The CPU must support AVX2 and BMI2.
 #[target_feature(enable = "avx2,bmi2,popcnt")]
@@ -493,6 +329,18 @@ impl Classify for Avx512 {
         unsafe { _mm512_test_epi64_mask(*check, *check) == 0 }
     }
 
+    /// In vectors, 8 candidates at a time: the candidates' positions are
+    /// compressed out of the block's index bytes; each word's length is the
+    /// distance to the next whitespace bit; the first 16 bytes of each word
+    /// are permuted out of the block and the next, cut to its length and
+    /// tagged with it; one multiply hashes them, and two gathers read the
+    /// slot. The table is a perfect hash, so one probe settles every word,
+    /// without a branch on the words. (The scalar lookup costs about 20
+    /// cycles a word, and whether a word is a stop word is a coin toss for
+    /// the branch predictor.)
+    ///
+    /// Inlined into the main loop of `count_avx512`, which enables the
+    /// features it uses (F, BW, DQ, VBMI, VBMI2, VPOPCNTDQ and BMI2).
     #[inline(always)]
     unsafe fn lookup_words(
         table: &WordTable,
@@ -502,9 +350,150 @@ impl Classify for Avx512 {
         ws: [u64; 2],
         lengths: u64,
     ) -> (u64, u64, u64) {
-        // SAFETY: forwarded contract (the features of count_avx512, whose
-        // main loop this is inlined into).
-        unsafe { lookup_words_avx512(table, text, cand, base, ws, lengths) }
+        /// Byte i is `i / div % modulo`.
+        const fn bytes(div: usize, modulo: usize) -> [u8; 64] {
+            let mut t = [0u8; 64];
+            let mut i = 0;
+            while i < 64 {
+                t[i] = (i / div % modulo) as u8;
+                i += 1;
+            }
+            t
+        }
+        const IOTA: [u8; 64] = bytes(1, 64);
+        // Byte k of lane l: the lane's word start (byte l of the positions),
+        // plus k.
+        const SPREAD: [u8; 64] = bytes(8, 64);
+        const STEP: [u8; 64] = bytes(1, 8);
+        // Qword k of the next group: qword k + 1 of this one.
+        const NEXT_GROUP: [u64; 8] = [1, 2, 3, 4, 5, 6, 7, 7];
+        debug_assert!(base < text.len());
+        let mut count = cand.count_ones();
+        // SAFETY: the features are this function's contract. The loads read
+        // only bytes of the text (the masks stop at its end, and masked-out
+        // bytes are not read); the gathers read slots below the tables' lengths
+        // (a hash has 64 - shift bits, and a table 2^(64 - shift) slots).
+        unsafe {
+            let avail = text.len() - base;
+            let p = text.as_ptr().add(base);
+            let upto = |n: usize| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+            let block = _mm512_maskz_loadu_epi8(upto(avail), p.cast());
+            let next = if avail > 64 {
+                _mm512_maskz_loadu_epi8(upto(avail - 64), p.add(64).cast())
+            } else {
+                _mm512_setzero_si512()
+            };
+            let zero = _mm512_setzero_si512();
+            let one = _mm512_set1_epi64(1);
+            let ones = _mm512_set1_epi64(-1);
+            let ws_v = _mm512_set1_epi64(ws[0] as i64);
+            // (next << 1) << (63 - b) is next << (64 - b): 0 for b = 0.
+            let next_ws_v = _mm512_set1_epi64((ws[1] << 1) as i64);
+            let c63 = _mm512_set1_epi64(63);
+            let short_max = _mm512_set1_epi64(WordTable::SHORT_MAX as i64);
+            let pair_max = _mm512_set1_epi64(WordTable::PAIR_MAX as i64);
+            let lengths_v = _mm512_set1_epi64(lengths as i64);
+            let (mul, shift) = (
+                _mm512_set1_epi64(table.hash.0 as i64),
+                _mm512_set1_epi64(table.hash.1 as i64),
+            );
+            let flag = _mm512_set1_epi64(WordTable::LONG as i64);
+            let spread = _mm512_loadu_si512(SPREAD.as_ptr().cast());
+            let step = _mm512_loadu_si512(STEP.as_ptr().cast());
+            let eight_bytes = _mm512_set1_epi8(8);
+            let next_group = _mm512_loadu_si512(NEXT_GROUP.as_ptr().cast());
+            let mut pos =
+                _mm512_maskz_compress_epi8(cand, _mm512_loadu_si512(IOTA.as_ptr().cast()));
+            // The candidates still to look up (lane k of a group is the k-th
+            // of them: `pdep` puts a group's lanes back at their bits).
+            let mut todo = cand;
+            let (mut hits, mut long_hits, mut rest) = (0u64, 0u64, 0u64);
+            let slots = table.slots.as_ptr().cast::<i64>();
+            // One group of 8 candidates (a macro: closures do not inherit the
+            // target features).
+            macro_rules! group {
+                () => {{
+                    let live: __mmask8 = if count >= 8 { 0xFF } else { (1u8 << count) - 1 };
+                    let b = _mm512_cvtepu8_epi64(_mm512_castsi512_si128(pos));
+                    // The whitespace from each word's start on: its length is
+                    // the number of trailing zeros (64 or more: none in the two
+                    // blocks).
+                    let after = _mm512_or_si512(
+                        _mm512_srlv_epi64(ws_v, b),
+                        _mm512_sllv_epi64(next_ws_v, _mm512_sub_epi64(c63, b)),
+                    );
+                    let ends = _mm512_mask_test_epi64_mask(live, after, after);
+                    let lowest = _mm512_and_si512(after, _mm512_sub_epi64(zero, after));
+                    let len = _mm512_popcnt_epi64(_mm512_sub_epi64(lowest, one));
+                    let short = ends & _mm512_cmple_epu64_mask(len, short_max);
+                    let pair = ends & !short & _mm512_cmple_epu64_mask(len, pair_max);
+                    // Left to the caller: no end in sight, or a listed length
+                    // over the tables'.
+                    let listed = _mm512_test_epi64_mask(_mm512_srlv_epi64(lengths_v, len), one);
+                    let left = live & !short & !pair & (!ends | listed);
+                    rest |= _pdep_u64(u64::from(left), todo);
+
+                    // 16 bytes from each start (at most 79 bytes into the block).
+                    let at = _mm512_add_epi8(_mm512_permutexvar_epi8(spread, pos), step);
+                    let lo = _mm512_permutex2var_epi8(block, at, next);
+                    let hi =
+                        _mm512_permutex2var_epi8(block, _mm512_add_epi8(at, eight_bytes), next);
+                    // The bytes of the word in the key's low 7 bytes (~(~0 << 8n)
+                    // keeps n), its length on top.
+                    macro_rules! tagged {
+                        ($v:expr, $n:expr) => {{
+                            let bits = _mm512_slli_epi64::<3>($n);
+                            let keep = _mm512_andnot_si512(_mm512_sllv_epi64(ones, bits), ones);
+                            _mm512_or_si512(
+                                _mm512_and_si512($v, keep),
+                                _mm512_slli_epi64::<56>(len),
+                            )
+                        }};
+                    }
+                    let key = tagged!(lo, len);
+                    let hi_key = tagged!(hi, _mm512_sub_epi64(len, _mm512_set1_epi64(8)));
+                    // Short words: the key, then 0; longer ones: their first 8
+                    // bytes, then the key of the rest.
+                    let first = _mm512_mask_blend_epi64(short, lo, key);
+                    let second = _mm512_maskz_mov_epi64(!short, hi_key);
+                    let input = _mm512_mask_blend_epi64(
+                        short,
+                        _mm512_add_epi64(lo, _mm512_rol_epi64::<23>(hi_key)),
+                        key,
+                    );
+                    let slot_at = _mm512_slli_epi64::<1>(_mm512_srlv_epi64(
+                        _mm512_mullo_epi64(input, mul),
+                        shift,
+                    ));
+                    let look = short | pair;
+                    let slot_a = _mm512_mask_i64gather_epi64::<8>(zero, look, slot_at, slots);
+                    let slot_b = _mm512_mask_i64gather_epi64::<8>(
+                        zero,
+                        look,
+                        _mm512_add_epi64(slot_at, one),
+                        slots,
+                    );
+                    let hit = _mm512_mask_cmpeq_epi64_mask(look, slot_a, first)
+                        & _mm512_cmpeq_epi64_mask(_mm512_andnot_si512(flag, slot_b), second);
+                    let long = _mm512_mask_test_epi64_mask(hit, slot_b, flag);
+                    hits += u64::from(hit.count_ones());
+                    long_hits += u64::from(long.count_ones());
+                    // Drop this group's 8 candidates (all of them when fewer).
+                    todo = _pdep_u64(!0xFF, todo);
+
+                    pos = _mm512_permutexvar_epi64(next_group, pos);
+                    count = count.saturating_sub(8);
+                }};
+            }
+            // A group at a time. (Always two, for the usual 9 to 16 candidates
+            // of a block, was slower: a gather with an empty mask still costs
+            // about what a full one does.)
+            group!();
+            while count > 0 {
+                group!();
+            }
+            (hits, long_hits, rest)
+        }
     }
 
     /// "the" and "a" with one mask-producing instruction: the shifted loads
