@@ -17,7 +17,7 @@ mod x86_64;
 /// A kernel implementation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
-    /// AVX-512 (F, BW, VL, VPOPCNTDQ, VBMI, VBMI2) with BMI2 (x86-64).
+    /// AVX-512 (F, BW, DQ, VL, VPOPCNTDQ, VBMI, VBMI2) with BMI2 (x86-64).
     Avx512,
     /// AVX2 with BMI2 (x86-64).
     Avx2,
