@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+from pathlib import Path
 
 import pytest
 import shortlong
@@ -187,6 +188,21 @@ def test_every_enwiki_page_exactly() -> None:
         expected = reference_counts(text)
         assert tuple(shortlong.count(text)) == expected, title
         assert tuple(shortlong.count(text.encode())) == expected, title
+
+
+def test_the_stop_word_list_on_real_text() -> None:
+    """The 150 stop words of the benchmark (the vector lookup of large
+    lists), with every threshold that makes some of them long, on the
+    article's sample and every enwiki and bgwiki page, as str and bytes."""
+    stop = (Path(__file__).parent.parent / "bench" / "stopwords.txt").read_text().split()
+    texts = [data_file("formalSentences.txt").read_text(encoding="utf-8")]
+    texts += [t for _, t in wiki_pages("enwiki-sample.xml.bz2")]
+    texts += [t for _, t in wiki_pages("bgwiki-sample.xml.bz2")]
+    for n in (2, 5, 8):
+        for text in texts:
+            expected = reference_counts(text, n, stop)
+            assert tuple(shortlong.count(text, longer_than=n, ignore=stop)) == expected
+            assert tuple(shortlong.count(text.encode(), longer_than=n, ignore=stop)) == expected
 
 
 def test_bgwiki_cyrillic_pages_exactly() -> None:
