@@ -67,15 +67,48 @@ pub fn wake_threads(threads: usize) {
 pub(crate) fn run_workers(workers: usize, work: impl Fn() + Sync) {
     if workers <= 1 {
         work();
-    } else {
-        pool().in_place_scope(|s| {
-            for _ in 1..workers {
-                s.spawn(|_| work());
-            }
-            work();
-        });
+        return;
     }
+    // Pool threads inside `work`: when this thread runs out of work first,
+    // it spins while they finish their last items, rather than sleep on the
+    // scope's latch (waking a sleeping thread goes through the hypervisor on
+    // a VM, and can take longer than the last item).
+    let busy = AtomicUsize::new(0);
+    pool().in_place_scope(|s| {
+        for _ in 1..workers {
+            s.spawn(|_| {
+                busy.fetch_add(1, Ordering::AcqRel);
+                work();
+                busy.fetch_sub(1, Ordering::Release);
+            });
+        }
+        work();
+        let start = std::time::Instant::now();
+        while busy.load(Ordering::Acquire) != 0 {
+            let waited = start.elapsed();
+            if waited > WAIT_FOR_WORKERS {
+                break;
+            }
+            if waited > SPIN_FOR_WORKERS {
+                // Other threads may need this core (callers on many threads
+                // at once): spin no longer, but stay awake.
+                std::thread::yield_now();
+            } else {
+                for _ in 0..64 {
+                    std::hint::spin_loop();
+                }
+            }
+        }
+    });
 }
+
+/// How long the calling thread spins for the pool's last items, and how
+/// long it waits awake in all before it sleeps (see `run_workers`). On the
+/// 2-vCPU development VM, the 206 enwiki pages as an Arrow column took
+/// 0.23 ms on 2 threads this way and 0.27 ms with the sleep (1 thread:
+/// 0.45 ms; native call, medians of 31).
+const SPIN_FOR_WORKERS: std::time::Duration = std::time::Duration::from_micros(20);
+const WAIT_FOR_WORKERS: std::time::Duration = std::time::Duration::from_micros(200);
 
 /// A thread count as callers give it: 0 means one per core.
 pub(crate) fn threads_or_cores(threads: usize) -> usize {
