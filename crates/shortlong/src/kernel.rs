@@ -595,12 +595,12 @@ impl IgnorePlan {
                 .filter(|e| e.len() <= 16)
                 .map(|e| (&e[..], long(e))),
         );
-        let short: Vec<(&[u8], bool)> = entries
+        let tabled: Vec<(&[u8], bool)> = entries
             .iter()
             .filter(|e| e.len() <= WordTable::PAIR_MAX)
             .map(|e| (&e[..], long(e)))
             .collect();
-        f.word_table = WordTable::new(&short);
+        f.word_table = WordTable::new(&tabled);
         f
     }
 }

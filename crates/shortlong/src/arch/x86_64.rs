@@ -371,8 +371,9 @@ impl Classify for Avx512 {
         let mut count = cand.count_ones();
         // SAFETY: the features are this function's contract. The loads read
         // only bytes of the text (the masks stop at its end, and masked-out
-        // bytes are not read); the gathers read slots below the tables' lengths
-        // (a hash has 64 - shift bits, and a table 2^(64 - shift) slots).
+        // bytes are not read); the gathers read slots below the table's
+        // length (an index is twice a hash of 64 - shift bits, and the table
+        // has 2^(64 - shift) slots of two u64s).
         unsafe {
             let avail = text.len() - base;
             let p = text.as_ptr().add(base);
