@@ -604,6 +604,24 @@ pub unsafe extern "C" fn sl_count_quick(
     unsafe { sl_count(options, text, len, 0, out, std::ptr::null_mut()) }
 }
 
+/// The default options' counts of a tiny text in one step, when
+/// `shortlong::count_tiny` can count it: the two-argument calls below go
+/// there first (a call on 30 bytes from Python took 430 ns through
+/// `sl_short_long` and 395 ns this way).
+///
+/// # Safety
+/// `text` must be NULL or point to `len` readable bytes.
+#[inline(always)]
+unsafe fn count_tiny_default(text: *const u8, len: usize) -> Option<Counts> {
+    if text.is_null() || len > 64 {
+        return None;
+    }
+    // SAFETY: non-null, `len` (at most 64) readable bytes by the caller's
+    // contract, and bytes need no alignment.
+    let t = unsafe { std::slice::from_raw_parts(text, len) };
+    shortlong::count_tiny(t, &default_options().options)
+}
+
 /// Texts below this many bytes (2^21) have counts that `sl_count_packed` can pack:
 /// each count is below 2^21.
 pub const SL_PACKED_MAX_LEN: usize = 2097152;
@@ -626,6 +644,10 @@ pub unsafe extern "C" fn sl_count_packed(text: *const u8, len: usize) -> u64 {
     if len >= SL_PACKED_MAX_LEN {
         return SL_PACKED_NONE;
     }
+    // SAFETY: forwarded caller contract.
+    if let Some(c) = unsafe { count_tiny_default(text, len) } {
+        return c.words | c.ignored << 21 | c.long << 42;
+    }
     let mut c = SlCounts::default();
     // SAFETY: forwarded caller contract; `c` is a local.
     match unsafe { sl_count(std::ptr::null(), text, len, 0, &mut c, std::ptr::null_mut()) } {
@@ -643,6 +665,10 @@ pub unsafe extern "C" fn sl_count_packed(text: *const u8, len: usize) -> u64 {
 /// `text` must be NULL or point to `len` readable bytes. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn sl_short_long_default_or_nan(text: *const u8, len: usize) -> f64 {
+    // SAFETY: forwarded caller contract.
+    if let Some(c) = unsafe { count_tiny_default(text, len) } {
+        return c.fraction().unwrap_or(f64::NAN);
+    }
     // SAFETY: forwarded caller contract.
     unsafe { sl_short_long_or_nan(std::ptr::null(), text, len) }
 }

@@ -283,7 +283,7 @@ pub(crate) fn compress_portable(x: u64, keep: u64) -> u64 {
 
 /// The most distinct bytes, and entries, the mask matcher takes on; larger
 /// ignore lists go through candidates.
-const MASK_BYTES: usize = 8;
+pub(crate) const MASK_BYTES: usize = 8;
 const MASK_ENTRIES: usize = 8;
 
 /// An entry matched with masks: indices of its bytes in the distinct-byte
@@ -615,6 +615,77 @@ fn space_or_end(text: &[u8], i: usize) -> bool {
     match crate::utf8::decode(&text[i..], true, true) {
         crate::utf8::Step::Char { cp, .. } => is_space(cp),
         _ => false,
+    }
+}
+
+impl Counts {
+    /// Counts below 2^21 each, packed into one register for a return:
+    /// three in memory were read back through a store-forwarding stall.
+    pub(crate) fn pack(self) -> u64 {
+        debug_assert!(self.words < 1 << 21);
+        self.words | self.ignored << 21 | self.long << 42
+    }
+
+    pub(crate) fn unpack(x: u64) -> Counts {
+        let field = |at: u32| x >> at & ((1 << 21) - 1);
+        Counts {
+            words: field(0),
+            ignored: field(21),
+            long: field(42),
+        }
+    }
+}
+
+/// The bytes whose masks [`count_ascii_block`] needs, or `None` when the
+/// ignore list is not a small one (it needs the candidate path).
+pub(crate) fn ascii_block_bytes(opts: &Options) -> Option<&[u8]> {
+    let plan = opts.plan();
+    plan.first.bytes.is_empty().then_some(&plan.bytes[..])
+}
+
+/// The counts of an ASCII text of at most 64 bytes, from its masks: `ns`
+/// marks the text's bytes that are not whitespace (none past its end) and
+/// `eq[i]` the bytes equal to `ascii_block_bytes(opts)[i]`. The whole
+/// kernel for one block, without its batches, look-behind and tail copy: a
+/// call on a tiny text spent most of its time setting those up. Every byte
+/// is a code point, so a long word has `longer_than + 1` non-space bytes in
+/// a row.
+#[inline(always)]
+pub(crate) fn count_ascii_block(ns: u64, eq: &[u64; MASK_BYTES], opts: &Options) -> Counts {
+    let starts = ns & !(ns << 1);
+    let ends = ns & !(ns >> 1);
+    let t = opts.longer_than();
+    let long = if t >= 64 {
+        0
+    } else {
+        // Bit i of `run`: bytes i ..= i + have - 1 are all in a word.
+        let (mut run, mut have) = (ns, 1);
+        while have <= t {
+            let s = have.min(t + 1 - have);
+            run &= run >> s;
+            have += s;
+        }
+        // One run of bits per long word.
+        u64::from((run & !(run << 1)).count_ones())
+    };
+    let (mut ignored, mut ignored_long) = (0, 0);
+    for e in &opts.plan().masked {
+        // An entry of `len` bytes (1..64): a word starts at bit i, ends at
+        // bit i + len - 1, and has byte k of the entry at bit i + k.
+        let mut hit = starts & (ends >> (e.idx.len() - 1));
+        for (k, &b) in e.idx.iter().enumerate() {
+            hit &= eq[b & (MASK_BYTES - 1)] >> k;
+        }
+        let hits = u64::from(hit.count_ones());
+        ignored += hits;
+        if e.long {
+            ignored_long += hits;
+        }
+    }
+    Counts {
+        words: u64::from(starts.count_ones()),
+        ignored,
+        long: long - ignored_long,
     }
 }
 

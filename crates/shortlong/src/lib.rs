@@ -211,6 +211,26 @@ fn is_utf8_with_surrogates(mut text: &[u8]) -> bool {
     }
 }
 
+/// The counts of a tiny text in one step, when it can be so counted: at
+/// most 64 bytes, all ASCII, an ignore list of at most 8 entries over at
+/// most 8 distinct bytes, and a CPU with AVX-512. `None` for any other text
+/// or CPU. When it is `Some`, it equals [`count`] (under any [`Errors`]:
+/// ASCII is always valid). For bindings that make one call per tiny text:
+/// [`count`]'s dispatch costs more than the counting there.
+///
+/// ```
+/// use shortlong::{count, count_tiny, Errors, Options};
+/// let o = Options::default();
+/// if let Some(c) = count_tiny(b"the Encyclopedia of a thing", &o) {
+///     assert_eq!(c, count(b"the Encyclopedia of a thing", &o, Errors::Strict).unwrap());
+/// }
+/// assert_eq!(count_tiny("é".as_bytes(), &o), None);
+/// ```
+#[inline]
+pub fn count_tiny(text: &[u8], opts: &Options) -> Option<Counts> {
+    Backend::best().count_tiny(text, opts)
+}
+
 /// Count the words of a `str` (always valid, so this cannot fail).
 pub fn count_str(text: &str, opts: &Options) -> Counts {
     scalar::count(text.as_bytes(), opts, Errors::Strict).expect("a str is valid UTF-8")

@@ -548,6 +548,91 @@ proptest! {
     }
 }
 
+/// The lists that tiny ASCII texts are counted with: the default pair, none,
+/// one short entry, entries of 1 to 63 bytes with a non-ASCII one (the
+/// mask matcher), and one too large for it (the candidate path).
+fn tiny_lists() -> Vec<Vec<String>> {
+    let s = |v: &[&str]| v.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+    vec![
+        s(&["the", "a"]),
+        vec![],
+        s(&["a"]),
+        vec![
+            "x".into(),
+            "xyxyxyxyx".into(),
+            "é".into(),
+            "t\0".into(),
+            "x".repeat(63),
+        ],
+        s(&[
+            "the", "a", "of", "to", "in", "is", "that", "for", "it", "x", "ab",
+        ]),
+    ]
+}
+
+/// Texts of up to 64 ASCII bytes (which AVX-512 counts from one masked
+/// load, without the kernel's batches) at every length, with words
+/// filling the whole of it, ending at its last byte, and of 62 to 65
+/// bytes, at every threshold around their lengths.
+#[test]
+fn tiny_ascii_texts_at_every_length() {
+    let lists = tiny_lists();
+    let avx512 = shortlong::Backend::best().name() == "avx512";
+    for len in 0..=66usize {
+        let mut texts = vec![
+            "x".repeat(len),
+            format!(" {}", "x".repeat(len.saturating_sub(1))),
+        ];
+        texts.push("the a\x1fx\tthe\x0b".chars().cycle().take(len).collect());
+        texts.push("x\x1c".repeat(len).chars().take(len).collect());
+        texts.push("a ".repeat(len).chars().take(len).collect());
+        for text in &texts {
+            for n in (0..=3)
+                .chain(len.saturating_sub(2) as u64..=len as u64 + 1)
+                .chain([u64::MAX])
+            {
+                for (which, list) in lists.iter().enumerate() {
+                    let o = Options::new(n, list).unwrap();
+                    all_backends_agree(text.as_bytes(), &o, Errors::Strict);
+                    // In an allocation of its own size, so that a read past
+                    // its end is one the address sanitizer sees.
+                    let own: Box<[u8]> = text.as_bytes().into();
+                    let tiny = shortlong::count_tiny(&own, &o);
+                    let small_list = which < 4;
+                    assert_eq!(tiny.is_some(), avx512 && len <= 64 && small_list, "{text:?}");
+                    if let Some(c) = tiny {
+                        assert_eq!(c, count(&own, &o, Errors::Strict).unwrap(), "{text:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(1500)))]
+
+    #[test]
+    fn tiny_ascii_texts_equal_naive(
+        pieces in proptest::collection::vec(prop_oneof![
+            4 => proptest::sample::select(vec!["the", "a", "x", "xyxyxyxyx", "t\0", "ab", "The", "~"]).prop_map(String::from),
+            1 => "[a-z]{1,12}".prop_map(String::from),
+            3 => proptest::sample::select(vec![" ", "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f"]).prop_map(String::from),
+        ], 0..40),
+        cut in 0usize..=66,
+        n in prop_oneof![0u64..12, 60u64..66, Just(u64::MAX)],
+        which in 0usize..5,
+    ) {
+        let text = pieces.concat();
+        let text = &text[..cut.min(text.len())];
+        let list = &tiny_lists()[which];
+        let o = Options::new(n, list).unwrap();
+        let ignore: Vec<&str> = list.iter().map(String::as_str).collect();
+        prop_assert_eq!(count(text.as_bytes(), &o, Errors::Strict).unwrap(), naive(text, n, &ignore));
+        all_backends_agree(text.as_bytes(), &o, Errors::Strict);
+    }
+}
+
 #[test]
 fn threads_never_change_the_result() {
     // Larger than PARALLEL_MIN, mixing scripts and every kind of space.
