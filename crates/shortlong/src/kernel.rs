@@ -46,13 +46,46 @@ pub(crate) const BEHIND: usize = 3;
 pub(crate) struct Masks {
     /// ASCII whitespace bytes.
     pub ascii_ws: u64,
-    /// Lead bytes of 2-byte whitespace (C2 85, C2 A0).
-    pub lead2: u64,
-    /// Lead bytes of 3-byte whitespace (E1 9A 80, E2 80 80..8A, E2 80 A8,
-    /// E2 80 A9, E2 80 AF, E2 81 9F, E3 80 80).
-    pub lead3: u64,
+    /// The bytes of multi-byte whitespace that starts in this block (2
+    /// bytes: C2 85, C2 A0; 3 bytes: E1 9A 80, E2 80 80..8A, E2 80 A8,
+    /// E2 80 A9, E2 80 AF, E2 81 9F, E3 80 80), as far as they lie in it.
+    pub multi_ws: u64,
+    /// The rest of them, in the next block (bits 0 and 1 at most).
+    pub multi_spill: u64,
     /// Continuation bytes (80..BF).
     pub cont: u64,
+}
+
+impl Masks {
+    /// `multi_ws` and `multi_spill` from the lead bytes of the block's 2-
+    /// and 3-byte whitespace. Without a branch: a classifier calls it where
+    /// it already knows that the block may have such whitespace (a second
+    /// branch on whether it has, in the kernel, was taken for about every
+    /// other block of CJK text).
+    #[inline(always)]
+    pub(crate) fn with_leads(ascii_ws: u64, lead2: u64, lead3: u64, cont: u64) -> Masks {
+        Masks {
+            ascii_ws,
+            multi_ws: lead2 | (lead2 << 1) | lead3 | (lead3 << 1) | (lead3 << 2),
+            multi_spill: (lead2 >> 63) | (lead3 >> 63) | (lead3 >> 62),
+            cont,
+        }
+    }
+
+    /// [`Masks::with_leads`] for classifiers that find the lead bytes
+    /// first: blocks without any skip the shifts.
+    #[inline(always)]
+    pub(crate) fn from_leads(ascii_ws: u64, lead2: u64, lead3: u64, cont: u64) -> Masks {
+        if lead2 | lead3 == 0 {
+            Masks {
+                ascii_ws,
+                cont,
+                ..Masks::default()
+            }
+        } else {
+            Masks::with_leads(ascii_ws, lead2, lead3, cont)
+        }
+    }
 }
 
 /// One backend's block classifier.
@@ -1140,12 +1173,8 @@ const ANY: u8 = 4;
 /// bytes of a multi-byte space into the next block.
 #[inline(always)]
 fn block_words<C: Classify>(mk: &Masks, spill: &mut u64) -> (u64, u64, u64) {
-    let mut w = mk.ascii_ws | *spill;
-    *spill = 0;
-    if mk.lead2 | mk.lead3 != 0 {
-        w |= mk.lead2 | (mk.lead2 << 1) | mk.lead3 | (mk.lead3 << 1) | (mk.lead3 << 2);
-        *spill = (mk.lead2 >> 63) | (mk.lead3 >> 63) | (mk.lead3 >> 62);
-    }
+    let w = mk.ascii_ws | mk.multi_ws | *spill;
+    *spill = mk.multi_spill;
     if mk.cont == 0 {
         return (w, !w, 64);
     }

@@ -159,9 +159,11 @@ pub fn count_with(
 }
 
 /// A text longer than twice this is validated and counted a piece at a time
-/// (cut after a space): each piece is validated and then counted while it
-/// is in the core's cache, where validating the whole text and then
-/// counting it would read it twice from farther away.
+/// (cut after a space) by backends that validate before they count: each
+/// piece is validated and then counted while it is in the core's cache,
+/// where validating the whole text and then counting it would read it twice
+/// from farther away. (A backend that validates while it counts takes the
+/// whole text at once: pieces cost it 4-8% on 1 MB and on 256 MB.)
 const CACHE_PIECE: usize = 128 << 10;
 
 /// The kernel's counts of `text` when it is valid for `errors` (it must
@@ -170,6 +172,9 @@ const CACHE_PIECE: usize = 128 << 10;
 /// piece is (a valid text cut at a character boundary gives valid pieces,
 /// and valid pieces make a valid text, wherever they are cut).
 fn fast_counts(backend: Backend, text: &[u8], opts: &Options, errors: Errors) -> Option<Counts> {
+    if backend.checks_while_counting() && errors != Errors::SurrogatePass {
+        return fast_piece(backend, text, opts, errors);
+    }
     let mut total = Counts::default();
     let mut rest = text;
     while rest.len() > 2 * CACHE_PIECE {

@@ -599,7 +599,11 @@ fn tiny_ascii_texts_at_every_length() {
                     let own: Box<[u8]> = text.as_bytes().into();
                     let tiny = shortlong::count_tiny(&own, &o);
                     let small_list = which < 4;
-                    assert_eq!(tiny.is_some(), avx512 && len <= 64 && small_list, "{text:?}");
+                    assert_eq!(
+                        tiny.is_some(),
+                        avx512 && len <= 64 && small_list,
+                        "{text:?}"
+                    );
                     if let Some(c) = tiny {
                         assert_eq!(c, count(&own, &o, Errors::Strict).unwrap(), "{text:?}");
                     }

@@ -137,6 +137,12 @@ impl Backend {
         }
     }
 
+    /// Does [`Backend::count_valid`] validate in the same pass as it
+    /// counts (rather than before)?
+    pub(crate) fn checks_while_counting(self) -> bool {
+        cfg!(target_arch = "x86_64") && self == Backend::Avx512
+    }
+
     /// The counts of `text` (which starts and ends at word boundaries) when
     /// it is valid (strict) UTF-8, else `None`. The AVX-512 backend checks
     /// while it counts; the others validate first (checking while counting
@@ -329,6 +335,7 @@ impl Classify for Portable {
             leads = leads >> 8 | lead << 56;
         }
         // Multi-byte spaces: only where a possible lead byte is.
+        let (mut lead2, mut lead3) = (0, 0);
         while leads != 0 {
             let i = leads.trailing_zeros() as usize;
             leads &= leads - 1;
@@ -341,10 +348,10 @@ impl Classify for Portable {
                 (0xE3, 0x80) => c2 == 0x80,
                 _ => false,
             };
-            m.lead2 |= (two as u64) << i;
-            m.lead3 |= (three as u64) << i;
+            lead2 |= (two as u64) << i;
+            lead3 |= (three as u64) << i;
         }
-        m
+        Masks::from_leads(m.ascii_ws, lead2, lead3, m.cont)
     }
 
     /// "the" and "a" from the words at p - 3, p - 2, p - 1 and p: one

@@ -291,7 +291,7 @@ impl Avx512 {
             let t = _mm512_permutex2var_epi8(lo, v0, hi);
             let high = _mm512_movepi8_mask(v0);
             let ascii_ws = _mm512_movepi8_mask(_mm512_andnot_si512(v0, t));
-            let (mut lead2, mut lead3, mut cont, mut lead) = (0, 0, 0, 0);
+            let (mut cont, mut lead) = (0, 0);
             // Most blocks of English text are ASCII: they skip two mask
             // instructions (a predictable branch; other scripts always take
             // it).
@@ -327,18 +327,19 @@ impl Avx512 {
                     _mm512_permutex2var_epi8(s1lo, v1, s1hi),
                     _mm512_permutex2var_epi8(s2lo, v2, s2hi),
                 );
-                lead2 = _mm512_mask_test_epi8_mask(high, both, splat!(SEQ_C2));
-                lead3 = _mm512_mask_test_epi8_mask(
+                let lead2 = _mm512_mask_test_epi8_mask(high, both, splat!(SEQ_C2));
+                let lead3 = _mm512_mask_test_epi8_mask(
                     high,
                     both,
                     splat!(SEQ_E1 | SEQ_E2_80 | SEQ_E2_81 | SEQ_E3),
                 );
+                // (No second branch on whether it has any.)
+                return Masks::with_leads(ascii_ws, lead2, lead3, cont);
             }
             Masks {
                 ascii_ws,
-                lead2,
-                lead3,
                 cont,
+                ..Masks::default()
             }
         }
     }
@@ -844,12 +845,7 @@ impl Classify for Avx2 {
         }
         // SAFETY: as above.
         let (a, b) = unsafe { (avx2_half(p), avx2_half(p.add(32))) };
-        Masks {
-            ascii_ws: j(a.0, b.0),
-            lead2: j(a.1, b.1),
-            lead3: j(a.2, b.2),
-            cont: j(a.3, b.3),
-        }
+        Masks::from_leads(j(a.0, b.0), j(a.1, b.1), j(a.2, b.2), j(a.3, b.3))
     }
 
     #[inline(always)]
@@ -959,16 +955,16 @@ impl Classify for Sse2 {
 
     #[inline(always)]
     unsafe fn classify(p: *const u8) -> Masks {
-        let mut m = Masks::default();
+        let (mut ws, mut lead2, mut lead3, mut cont) = (0, 0, 0, 0);
         for q in 0..4 {
             // SAFETY: p..p+66 readable covers p+16q .. p+16q+18.
             let (w, l2, l3, c) = unsafe { sse2_quarter(p.add(16 * q)) };
-            m.ascii_ws |= w << (16 * q);
-            m.lead2 |= l2 << (16 * q);
-            m.lead3 |= l3 << (16 * q);
-            m.cont |= c << (16 * q);
+            ws |= w << (16 * q);
+            lead2 |= l2 << (16 * q);
+            lead3 |= l3 << (16 * q);
+            cont |= c << (16 * q);
         }
-        m
+        Masks::from_leads(ws, lead2, lead3, cont)
     }
 
     #[inline(always)]
