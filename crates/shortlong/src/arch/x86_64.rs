@@ -1297,7 +1297,7 @@ const BACK: [u8; 67] = {
 /// before it; whether the text ends inside a character is the caller's.
 ///
 /// # Safety
-/// The CPU must support AVX-512 F and BW.
+/// The CPU must support AVX-512 F, BW and VBMI.
 #[inline(always)]
 unsafe fn utf8_errors(
     v: __m512i,
@@ -1308,16 +1308,18 @@ unsafe fn utf8_errors(
 ) -> __m512i {
     // SAFETY: register operations only; the features are the contract.
     unsafe {
-        let nib = _mm512_set1_epi8(0x0F);
+        // Each 16-entry table four times over: a 64-entry `vpermb` table
+        // that reads only the low 4 bits of an index, so that no index
+        // needs its other bits masked off (`vpshufb` would need that).
         // (A macro, not a closure: see `splat!`.)
         macro_rules! table {
             ($k:expr) => {
                 _mm512_broadcast_i32x4(_mm_loadu_si128(UTF8_TABLES[$k].as_ptr().cast()))
             };
         }
-        let b1h = _mm512_shuffle_epi8(table!(0), _mm512_and_si512(_mm512_srli_epi16(p1, 4), nib));
-        let b1l = _mm512_shuffle_epi8(table!(1), _mm512_and_si512(p1, nib));
-        let b2h = _mm512_shuffle_epi8(table!(2), _mm512_and_si512(_mm512_srli_epi16(v, 4), nib));
+        let b1h = _mm512_permutexvar_epi8(_mm512_srli_epi16(p1, 4), table!(0));
+        let b1l = _mm512_permutexvar_epi8(p1, table!(1));
+        let b2h = _mm512_permutexvar_epi8(_mm512_srli_epi16(v, 4), table!(2));
         let special = _mm512_ternarylogic_epi64::<0x80>(b1h, b1l, b2h);
         // A third byte (E0 and up two back) or fourth (F0 and up three back)
         // must be a continuation, where `special` says TWO_CONTS (bit 7):
