@@ -722,6 +722,35 @@ pub(crate) fn count_ascii_block(ns: u64, eq: &[u64; MASK_BYTES], opts: &Options)
     }
 }
 
+/// [`count_ascii_block`] with classifier `C`, from a space-padded copy of
+/// the text: `None` unless the text has at most 64 bytes, all ASCII, and
+/// the ignore list is a small one. (The AVX-512 backend has its own, with
+/// a masked load in place of the copy.)
+///
+/// # Safety
+/// The CPU must support `C`'s features.
+#[inline(always)]
+pub(crate) unsafe fn count_tiny<C: Classify>(text: &[u8], opts: &Options) -> Option<Counts> {
+    let n = text.len();
+    if n > 64 || !text.is_ascii() {
+        return None;
+    }
+    let bytes = ascii_block_bytes(opts)?;
+    let mut buf = [b' '; TAIL];
+    buf[..n].copy_from_slice(text);
+    // SAFETY: `buf` has READ bytes from its start, and the classifiers
+    // read nothing before it; the CPU features are this function's
+    // contract.
+    let (mk, eq) = unsafe {
+        let mut eq = [0; MASK_BYTES];
+        C::eq_each(buf.as_ptr(), bytes, &mut eq[..bytes.len()]);
+        (C::classify(buf.as_ptr()), eq)
+    };
+    // ASCII: the only whitespace is ASCII whitespace.
+    let inside = if n == 64 { u64::MAX } else { (1 << n) - 1 };
+    Some(count_ascii_block(!mk.ascii_ws & inside, &eq, opts))
+}
+
 /// Texts shorter than this (a row of a column, typically) go through batches
 /// of one block: a wide batch costs the same for one block as for eight.
 pub(crate) const SMALL: usize = 256;

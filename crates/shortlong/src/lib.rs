@@ -217,11 +217,12 @@ fn is_utf8_with_surrogates(mut text: &[u8]) -> bool {
 }
 
 /// The counts of a tiny text in one step, when it can be so counted: at
-/// most 64 bytes, all ASCII, an ignore list of at most 8 entries over at
-/// most 8 distinct bytes, and a CPU with AVX-512. `None` for any other text
-/// or CPU. When it is `Some`, it equals [`count`] (under any [`Errors`]:
-/// ASCII is always valid). For bindings that make one call per tiny text:
-/// [`count`]'s dispatch costs more than the counting there.
+/// most 64 bytes, all ASCII, and an ignore list of at most 8 entries over
+/// at most 8 distinct bytes. `None` for any other text. When it is `Some`,
+/// it equals [`count`] (under any [`Errors`]: ASCII is always valid). For
+/// bindings that make one call per tiny text: [`count`]'s dispatch costs
+/// more than the counting there (30 bytes, native calls: 56 ns through
+/// `count`, 16 ns this way with AVX-512; 63 -> 28 ns with AVX2).
 ///
 /// ```
 /// use shortlong::{count, count_tiny, Errors, Options};

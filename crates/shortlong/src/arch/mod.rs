@@ -81,7 +81,9 @@ impl Backend {
     /// environment variable `SHORTLONG_BACKEND` names another (read once).
     /// A name that is unknown, or not supported by this CPU, is reported
     /// once on stderr and the fastest backend is used: a typo in a setting
-    /// must not crash the process.
+    /// must not crash the process. (Inlined: one load once chosen, where a
+    /// call per tiny text cost 2 ns.)
+    #[inline]
     pub fn best() -> Backend {
         static BEST: OnceLock<Backend> = OnceLock::new();
         *BEST.get_or_init(|| {
@@ -120,21 +122,30 @@ impl Backend {
     }
 
     /// The counts of a text of at most 64 bytes, all ASCII, with a small
-    /// ignore list, in one step where this backend has one (AVX-512: one
-    /// masked load and a few masks, see `kernel::count_ascii_block`), else
-    /// `None`. ASCII is valid under every [`crate::Errors`].
-    #[inline]
+    /// ignore list, in one step (see `kernel::count_ascii_block`: one block
+    /// without the kernel's batches, from a masked load with AVX-512 and a
+    /// padded copy with the others), else `None`. ASCII is valid under
+    /// every [`crate::Errors`]. The counts come back packed in a register
+    /// (inlined, so that they are unpacked there and not stored).
+    #[inline(always)]
     pub(crate) fn count_tiny(self, text: &[u8], opts: &Options) -> Option<Counts> {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Backend::Avx512
-                if text.len() <= 64 && (self == Backend::best() || self.is_supported()) =>
-            {
-                // SAFETY: best() and is_supported() check the CPU features.
-                unsafe { x86_64::count_tiny_avx512(text, opts).map(Counts::unpack) }
-            }
-            _ => None,
+        if text.len() > 64 {
+            return None;
         }
+        let supported = self == Backend::best() || self.is_supported();
+        let packed = match self {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: best() and is_supported() check the CPU features.
+            Backend::Avx512 if supported => unsafe { x86_64::count_tiny_avx512(text, opts) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Backend::Avx2 if supported => unsafe { x86_64::count_tiny_avx2(text, opts) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: SSE2 is part of the x86-64 baseline.
+            Backend::Sse2 => unsafe { x86_64::count_tiny_sse2(text, opts) },
+            _ => count_tiny_portable(text, opts),
+        };
+        packed.map(Counts::unpack)
     }
 
     /// Does [`Backend::count_valid`] validate in the same pass as it
@@ -197,6 +208,15 @@ impl Backend {
             }
         }
     }
+}
+
+/// [`kernel::count_tiny`] with the portable classifier, packed. Not
+/// inlined: the padded copies of this and the SSE2 one in the frame of
+/// `Backend::count_tiny` cost the AVX-512 path 4 ns a call.
+#[inline(never)]
+fn count_tiny_portable(text: &[u8], opts: &Options) -> Option<u64> {
+    // SAFETY: the portable classifier uses no CPU features.
+    unsafe { kernel::count_tiny::<Portable>(text, opts).map(Counts::pack) }
 }
 
 /// The portable backend.

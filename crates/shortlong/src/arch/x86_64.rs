@@ -7,8 +7,8 @@
 //! for it. `Backend::is_supported` checks those features before any call.
 
 use crate::kernel::{
-    ascii_block_bytes, count_ascii_block, count_region, count_region_checked, ByteSet, Classify,
-    Masks, WordTable, MASK_BYTES, SMALL, TAIL,
+    ascii_block_bytes, count_ascii_block, count_region, count_region_checked, count_tiny, ByteSet,
+    Classify, Masks, WordTable, MASK_BYTES, SMALL, TAIL,
 };
 use crate::{Counts, Options};
 use std::arch::x86_64::*;
@@ -61,6 +61,27 @@ pub(super) unsafe fn count_avx512_valid(text: &[u8], opts: &Options) -> Option<C
         };
         valid.then_some(counts)
     }
+}
+
+/// [`crate::kernel::count_tiny`] with AVX2, packed (see `count_tiny_avx512`).
+///
+/// # Safety
+/// The CPU must support AVX2 and BMI2.
+#[target_feature(enable = "avx2,bmi2,popcnt")]
+pub(super) unsafe fn count_tiny_avx2(text: &[u8], opts: &Options) -> Option<u64> {
+    // SAFETY: the features are enabled on this function.
+    unsafe { count_tiny::<Avx2>(text, opts).map(Counts::pack) }
+}
+
+/// [`crate::kernel::count_tiny`] with SSE2, packed. Not inlined (see
+/// `count_tiny_portable`).
+///
+/// # Safety
+/// SSE2 is baseline on x86-64, so this is always sound there.
+#[inline(never)]
+pub(super) unsafe fn count_tiny_sse2(text: &[u8], opts: &Options) -> Option<u64> {
+    // SAFETY: SSE2 is always present on x86-64.
+    unsafe { count_tiny::<Sse2>(text, opts).map(Counts::pack) }
 }
 
 /// # Safety
