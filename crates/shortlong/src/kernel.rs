@@ -669,30 +669,31 @@ impl Counts {
     }
 }
 
-/// The bytes whose masks [`count_ascii_block`] needs, or `None` when the
+/// The bytes whose masks [`count_block`] needs, or `None` when the
 /// ignore list is not a small one (it needs the candidate path).
 pub(crate) fn ascii_block_bytes(opts: &Options) -> Option<&[u8]> {
     let plan = opts.plan();
     plan.first.bytes.is_empty().then_some(&plan.bytes[..])
 }
 
-/// The counts of an ASCII text of at most 64 bytes, from its masks: `ns`
-/// marks the text's bytes that are not whitespace (none past its end) and
-/// `eq[i]` the bytes equal to `ascii_block_bytes(opts)[i]`. The whole
-/// kernel for one block, without its batches, look-behind and tail copy: a
-/// call on a tiny text spent most of its time setting those up. Every byte
-/// is a code point, so a long word has `longer_than + 1` non-space bytes in
-/// a row.
+/// The counts of a text of at most 64 bytes, from its masks: `ns` marks
+/// the text's bytes that are not whitespace (none past its end), `cp` the
+/// same of its code points (continuation bytes compressed out, as the
+/// kernel's lanes have them; `ns` again for ASCII), and `eq[i]` the bytes
+/// equal to `ascii_block_bytes(opts)[i]`. The whole kernel for one block,
+/// without its batches, look-behind and tail copy: a call on a tiny text
+/// spent most of its time setting those up. A long word has
+/// `longer_than + 1` non-space code points in a row.
 #[inline(always)]
-pub(crate) fn count_ascii_block(ns: u64, eq: &[u64; MASK_BYTES], opts: &Options) -> Counts {
+pub(crate) fn count_block(ns: u64, cp: u64, eq: &[u64; MASK_BYTES], opts: &Options) -> Counts {
     let starts = ns & !(ns << 1);
     let ends = ns & !(ns >> 1);
     let t = opts.longer_than();
     let long = if t >= 64 {
         0
     } else {
-        // Bit i of `run`: bytes i ..= i + have - 1 are all in a word.
-        let (mut run, mut have) = (ns, 1);
+        // Bit i of `run`: code points i ..= i + have - 1 are all in a word.
+        let (mut run, mut have) = (cp, 1);
         while have <= t {
             let s = have.min(t + 1 - have);
             run &= run >> s;
@@ -722,17 +723,18 @@ pub(crate) fn count_ascii_block(ns: u64, eq: &[u64; MASK_BYTES], opts: &Options)
     }
 }
 
-/// [`count_ascii_block`] with classifier `C`, from a space-padded copy of
-/// the text: `None` unless the text has at most 64 bytes, all ASCII, and
-/// the ignore list is a small one. (The AVX-512 backend has its own, with
-/// a masked load in place of the copy.)
+/// [`count_block`] with classifier `C`, from a space-padded copy of the
+/// text, which must be valid UTF-8 of at most 64 bytes (the caller checks:
+/// the counts of anything else are unspecified); `None` unless the ignore
+/// list is a small one. (The AVX-512 backend reads an ASCII text with a
+/// masked load instead of the copy.)
 ///
 /// # Safety
 /// The CPU must support `C`'s features.
 #[inline(always)]
 pub(crate) unsafe fn count_tiny<C: Classify>(text: &[u8], opts: &Options) -> Option<Counts> {
     let n = text.len();
-    if n > 64 || !text.is_ascii() {
+    if n > 64 {
         return None;
     }
     let bytes = ascii_block_bytes(opts)?;
@@ -746,9 +748,15 @@ pub(crate) unsafe fn count_tiny<C: Classify>(text: &[u8], opts: &Options) -> Opt
         C::eq_each(buf.as_ptr(), bytes, &mut eq[..bytes.len()]);
         (C::classify(buf.as_ptr()), eq)
     };
-    // ASCII: the only whitespace is ASCII whitespace.
     let inside = if n == 64 { u64::MAX } else { (1 << n) - 1 };
-    Some(count_ascii_block(!mk.ascii_ws & inside, &eq, opts))
+    // A valid text has no space cut by its end, so nothing spills.
+    let ns = !(mk.ascii_ws | mk.multi_ws) & inside;
+    let cp = if mk.cont == 0 {
+        ns
+    } else {
+        C::compress(ns, !mk.cont)
+    };
+    Some(count_block(ns, cp, &eq, opts))
 }
 
 /// Texts shorter than this (a row of a column, typically) go through batches

@@ -570,22 +570,29 @@ fn tiny_lists() -> Vec<Vec<String>> {
     ]
 }
 
-/// Texts of up to 64 ASCII bytes (which every backend counts as one block,
-/// without the kernel's batches: AVX-512 from a masked load, the others
-/// from a padded copy) at every length, with words
-/// filling the whole of it, ending at its last byte, and of 62 to 65
-/// bytes, at every threshold around their lengths.
+/// Texts of up to 64 bytes (which every backend counts as one block,
+/// without the kernel's batches: from a padded copy, or a masked load for
+/// ASCII with AVX-512) at every length, with words filling the whole of
+/// it, ending at its last byte, and of 62 to 65 bytes, multi-byte
+/// characters and spaces of every width among them, at every threshold
+/// around their lengths.
 #[test]
-fn tiny_ascii_texts_at_every_length() {
+fn tiny_texts_at_every_length() {
     let lists = tiny_lists();
     for len in 0..=66usize {
         let mut texts = vec![
             "x".repeat(len),
             format!(" {}", "x".repeat(len.saturating_sub(1))),
         ];
-        texts.push("the a\x1fx\tthe\x0b".chars().cycle().take(len).collect());
-        texts.push("x\x1c".repeat(len).chars().take(len).collect());
-        texts.push("a ".repeat(len).chars().take(len).collect());
+        let cycle = |unit: &str| -> String { unit.chars().cycle().take(len).collect() };
+        texts.push(cycle("the a\x1fx\tthe\x0b"));
+        texts.push(cycle("x\x1c"));
+        texts.push(cycle("a "));
+        texts.push(cycle("é"));
+        texts.push(cycle("中文\u{3000}"));
+        texts.push(cycle(
+            "the\u{a0}a\u{85}é\u{2028}ж\u{1680}😀\u{205f}x\u{180e}",
+        ));
         for text in &texts {
             for n in (0..=3)
                 .chain(len.saturating_sub(2) as u64..=len as u64 + 1)
@@ -599,12 +606,30 @@ fn tiny_ascii_texts_at_every_length() {
                     let own: Box<[u8]> = text.as_bytes().into();
                     let tiny = shortlong::count_tiny(&own, &o);
                     let small_list = which < 4;
-                    assert_eq!(tiny.is_some(), len <= 64 && small_list, "{text:?}");
+                    assert_eq!(tiny.is_some(), own.len() <= 64 && small_list, "{text:?}");
                     if let Some(c) = tiny {
                         assert_eq!(c, count(&own, &o, Errors::Strict).unwrap(), "{text:?}");
                     }
                 }
             }
+        }
+    }
+    // Not UTF-8: never counted in one step (the general path reports the
+    // error, or replaces).
+    for bad in [
+        &b"caf\xE9"[..],
+        b"\xED\xA0\x80",
+        b"a \xE3\x80",
+        b"\xC2",
+        b"\xF4\x90\x80\x80",
+    ] {
+        assert_eq!(
+            shortlong::count_tiny(bad, &Options::default()),
+            None,
+            "{bad:?}"
+        );
+        for errors in [Errors::Strict, Errors::Replace, Errors::SurrogatePass] {
+            all_backends_agree(bad, &Options::default(), errors);
         }
     }
 }
@@ -613,18 +638,22 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases(1500)))]
 
     #[test]
-    fn tiny_ascii_texts_equal_naive(
+    fn tiny_texts_equal_naive(
         pieces in proptest::collection::vec(prop_oneof![
-            4 => proptest::sample::select(vec!["the", "a", "x", "xyxyxyxyx", "t\0", "ab", "The", "~"]).prop_map(String::from),
+            4 => proptest::sample::select(vec!["the", "a", "x", "xyxyxyxyx", "t\0", "ab", "The", "~", "é", "中文", "😀", "\u{180e}"]).prop_map(String::from),
             1 => "[a-z]{1,12}".prop_map(String::from),
-            3 => proptest::sample::select(vec![" ", "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f"]).prop_map(String::from),
+            3 => proptest::sample::select(vec![" ", "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f", "\u{85}", "\u{a0}", "\u{3000}", "\u{2028}", "\u{1680}", "\u{205f}"]).prop_map(String::from),
         ], 0..40),
         cut in 0usize..=66,
         n in prop_oneof![0u64..12, 60u64..66, Just(u64::MAX)],
         which in 0usize..5,
     ) {
         let text = pieces.concat();
-        let text = &text[..cut.min(text.len())];
+        let mut cut = cut.min(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let text = &text[..cut];
         let list = &tiny_lists()[which];
         let o = Options::new(n, list).unwrap();
         let ignore: Vec<&str> = list.iter().map(String::as_str).collect();

@@ -121,11 +121,11 @@ impl Backend {
         }
     }
 
-    /// The counts of a text of at most 64 bytes, all ASCII, with a small
-    /// ignore list, in one step (see `kernel::count_ascii_block`: one block
-    /// without the kernel's batches, from a masked load with AVX-512 and a
-    /// padded copy with the others), else `None`. ASCII is valid under
-    /// every [`crate::Errors`]. The counts come back packed in a register
+    /// The counts of a valid UTF-8 text of at most 64 bytes with a small
+    /// ignore list, in one step (see `kernel::count_block`: one block
+    /// without the kernel's batches, from a space-padded copy, or a masked
+    /// load for ASCII with AVX-512), else `None`. A valid text counts the
+    /// same under every [`crate::Errors`]. The counts come back packed in a register
     /// (inlined, so that they are unpacked there and not stored).
     #[inline(always)]
     pub(crate) fn count_tiny(self, text: &[u8], opts: &Options) -> Option<Counts> {
@@ -215,6 +215,9 @@ impl Backend {
 /// `Backend::count_tiny` cost the AVX-512 path 4 ns a call.
 #[inline(never)]
 fn count_tiny_portable(text: &[u8], opts: &Options) -> Option<u64> {
+    if std::str::from_utf8(text).is_err() {
+        return None;
+    }
     // SAFETY: the portable classifier uses no CPU features.
     unsafe { kernel::count_tiny::<Portable>(text, opts).map(Counts::pack) }
 }
