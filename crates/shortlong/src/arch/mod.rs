@@ -125,8 +125,8 @@ impl Backend {
     /// ignore list, in one step (see `kernel::count_block`: one block
     /// without the kernel's batches, from a space-padded copy, or a masked
     /// load for ASCII with AVX-512), else `None`. A valid text counts the
-    /// same under every [`crate::Errors`]. The counts come back packed in a register
-    /// (inlined, so that they are unpacked there and not stored).
+    /// same under every [`crate::Errors`]. The counts come back packed in
+    /// a register (inlined, so that they are unpacked there, not stored).
     #[inline(always)]
     pub(crate) fn count_tiny(self, text: &[u8], opts: &Options) -> Option<Counts> {
         if text.len() > 64 {
