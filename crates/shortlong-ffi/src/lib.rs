@@ -645,16 +645,21 @@ pub unsafe extern "C" fn sl_count_packed(text: *const u8, len: usize) -> u64 {
         return SL_PACKED_NONE;
     }
     // SAFETY: forwarded caller contract.
-    if let Some(c) = unsafe { count_tiny_default(text, len) } {
-        return c.words | c.ignored << 21 | c.long << 42;
-    }
-    let mut c = SlCounts::default();
-    // SAFETY: forwarded caller contract; `c` is a local.
-    match unsafe { sl_count(std::ptr::null(), text, len, 0, &mut c, std::ptr::null_mut()) } {
-        // Each count is at most `len` < 2^21.
-        SlStatus::Ok => c.words | c.ignored << 21 | c.long_words << 42,
-        _ => SL_PACKED_NONE,
-    }
+    let (words, ignored, long) = match unsafe { count_tiny_default(text, len) } {
+        Some(c) => (c.words, c.ignored, c.long),
+        None => {
+            let mut c = SlCounts::default();
+            // SAFETY: forwarded caller contract; `c` is a local.
+            let status =
+                unsafe { sl_count(std::ptr::null(), text, len, 0, &mut c, std::ptr::null_mut()) };
+            if status != SlStatus::Ok {
+                return SL_PACKED_NONE;
+            }
+            (c.words, c.ignored, c.long_words)
+        }
+    };
+    // Each count is at most `len` < 2^21.
+    words | ignored << 21 | long << 42
 }
 
 /// `sl_short_long_or_nan` with the default options, in two arguments (see

@@ -63,29 +63,24 @@ pub(super) unsafe fn count_avx512_valid(text: &[u8], opts: &Options) -> Option<C
     }
 }
 
-/// [`crate::kernel::count_tiny`] with AVX2, packed (see `count_tiny_avx512`).
+/// [`crate::kernel::count_tiny`] with AVX2, packed (see `count_tiny_avx512`); the
+/// text is valid UTF-8.
 ///
 /// # Safety
 /// The CPU must support AVX2 and BMI2.
 #[target_feature(enable = "avx2,bmi2,popcnt")]
 pub(super) unsafe fn count_tiny_avx2(text: &[u8], opts: &Options) -> Option<u64> {
-    if std::str::from_utf8(text).is_err() {
-        return None;
-    }
     // SAFETY: the features are enabled on this function.
     unsafe { count_tiny::<Avx2>(text, opts).map(Counts::pack) }
 }
 
-/// [`crate::kernel::count_tiny`] with SSE2, packed. Not inlined (see
-/// `count_tiny_portable`).
+/// [`crate::kernel::count_tiny`] with SSE2, packed; the text is valid
+/// UTF-8. Not inlined (see `count_tiny_portable`).
 ///
 /// # Safety
 /// SSE2 is baseline on x86-64, so this is always sound there.
 #[inline(never)]
 pub(super) unsafe fn count_tiny_sse2(text: &[u8], opts: &Options) -> Option<u64> {
-    if std::str::from_utf8(text).is_err() {
-        return None;
-    }
     // SAFETY: SSE2 is always present on x86-64.
     unsafe { count_tiny::<Sse2>(text, opts).map(Counts::pack) }
 }
