@@ -124,29 +124,49 @@ pub(crate) trait Classify {
         true
     }
 
-    /// Look up candidate words of a large ignore list in vectors, where the
-    /// backend can: of the words starting at the bits of `cand` in the block
-    /// `text[base..base + 64]` (whitespace `ws`, and `next_ws` for the block
-    /// after), those of at most [`WordTable::PAIR_MAX`] bytes are looked up
-    /// in `table`. Returns the hits, the hits that are long, and the
+    /// Whether [`Classify::collect_keys`] collects keys (else it leaves
+    /// every candidate to the caller).
+    const COLLECTS_KEYS: bool = false;
+
+    /// `(hits, long hits)` of the short keys `keys` (see
+    /// [`WordTable::short_hit`]); in vectors where the backend can.
+    ///
+    /// # Safety
+    /// The CPU supports the backend's features.
+    #[inline(always)]
+    unsafe fn short_hits(table: &WordTable, keys: &[u64]) -> (u64, u64) {
+        let (mut hits, mut long_hits) = (0, 0);
+        for &key in keys {
+            let (hit, long) = table.short_hit(key);
+            hits += hit;
+            long_hits += long;
+        }
+        (hits, long_hits)
+    }
+
+    /// Build the keys of candidate words of a large ignore list in vectors,
+    /// where the backend can: of the words starting at the bits of `cand`
+    /// in the block `text[base..base + 64]` (whitespace `ws`, and `next_ws`
+    /// for the block after), those of at most [`WordTable::PAIR_MAX`] bytes
+    /// go into `keys` (see [`KeyBuf`]), to be looked up later. Returns the
     /// candidates left to the caller: those whose length is 64 or more, or
-    /// is in `lengths` (bit l: some entry has l bytes) and over the table's.
-    /// The default looks up none.
+    /// is in `lengths` (bit l: some entry has l bytes) and over
+    /// [`WordTable::PAIR_MAX`]. The default collects none.
     ///
     /// # Safety
     /// The CPU supports the backend's features; every bit of `cand` is a
     /// position inside `text` (`base + bit < text.len()`).
     #[inline(always)]
-    unsafe fn lookup_words(
-        table: &WordTable,
+    unsafe fn collect_keys(
         text: &[u8],
         cand: u64,
         base: usize,
         ws: [u64; 2],
         lengths: u64,
-    ) -> (u64, u64, u64) {
-        let _ = (table, text, base, ws, lengths);
-        (0, 0, cand)
+        keys: &mut KeyBuf,
+    ) -> u64 {
+        let _ = (text, base, ws, lengths, keys);
+        cand
     }
 
     /// The default ignore list, "the" and "a", in one mask: bit i set when
@@ -443,36 +463,37 @@ impl ShortSet {
     }
 }
 
-/// The ignore entries of at most 15 bytes, for backends that look up a
-/// group of candidate words at once with vector gathers
-/// ([`Classify::lookup_words`]): a perfect hash (each entry alone in its
-/// slot), so that one probe, two gathers, settles every word. A slot holds
-/// two words:
-/// - an entry of at most 7 bytes: its bytes as a little-endian `u64`
-///   (zero-padded) with its length in bits 56..60 ([`WordTable::key`]),
-///   then 0;
-/// - an entry of 8 to 15 bytes: its first 8 bytes, then the rest the same
-///   way.
+/// The ignore entries of at most 15 bytes, each found with one probe of a
+/// perfect hash (each entry alone in its slot): the large-list path's
+/// lookup, one word at a time or eight at a time with a vector gather
+/// ([`Classify::lookup_words`]). Two tables:
+/// - `short`, for entries of at most 7 bytes: a slot is the entry's key,
+///   its bytes as a little-endian `u64` (zero-padded) with its length in
+///   bits 56..59 ([`WordTable::key`]), so one `u64` settles a word;
+/// - `pairs`, for entries of 8 to 15 bytes: its first 8 bytes, then the
+///   key of the rest.
 ///
-/// Bit 63 of the second word says whether the entry is long. An empty slot
-/// is 0, which no word matches (no word has length 0).
+/// Bit 63 of a slot's last word says whether the entry is long. An empty
+/// slot is 0, which no word matches (no word has length 0).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct WordTable {
-    pub(crate) slots: Vec<[u64; 2]>,
-    /// Multiplier and shift of the hash.
-    pub(crate) hash: (u64, u32),
+    pub(crate) short: Vec<u64>,
+    /// Multiplier and shift of `short`'s hash.
+    pub(crate) short_hash: (u64, u32),
+    pub(crate) pairs: Vec<[u64; 2]>,
+    pub(crate) pair_hash: (u64, u32),
 }
 
 impl WordTable {
-    /// The longest entry held in one word, and in two.
+    /// The longest entry of `short`, and of `pairs`.
     pub(crate) const SHORT_MAX: usize = 7;
     pub(crate) const PAIR_MAX: usize = 15;
-    /// The "long" flag of a slot's second word.
+    /// The "long" flag of a slot's last word.
     pub(crate) const LONG: u64 = 1 << 63;
-    /// The largest table tried: 2^15 slots of 16 bytes.
+    /// The largest table tried: 2^15 slots.
     const MAX_BITS: u32 = 15;
     /// Multipliers tried per table size.
-    const TRIES: u64 = 48;
+    const TRIES: u64 = 64;
 
     /// A word's key: its bytes (up to 7: all of them; else those after the
     /// first 8) and its length (a word may hold NUL bytes, so "a" and "a\0"
@@ -485,7 +506,7 @@ impl WordTable {
     /// What the hash of a word of 8 bytes or more is taken of: its first 8
     /// bytes and its key.
     #[inline(always)]
-    pub(crate) fn pair_input(lo: u64, key: u64) -> u64 {
+    fn pair_input(lo: u64, key: u64) -> u64 {
         lo.wrapping_add(key.rotate_left(23))
     }
 
@@ -494,45 +515,31 @@ impl WordTable {
         (input.wrapping_mul(mul) >> shift) as usize
     }
 
-    /// The slot of a word (1 to 15 bytes) without the flag, and the input
-    /// of its hash.
-    fn slot_of(word: &[u8]) -> ([u64; 2], u64) {
-        let mut b = [0u8; 16];
-        b[..word.len()].copy_from_slice(word);
-        let w = |k: usize| u64::from_le_bytes(b[8 * k..8 * k + 8].try_into().unwrap());
-        let len = word.len() as u64;
-        if word.len() <= Self::SHORT_MAX {
-            let key = Self::key(w(0), len);
-            ([key, 0], key)
+    /// The low `n` bytes of `x` (`n <= 8`).
+    #[inline(always)]
+    fn low_bytes(x: u64, n: usize) -> u64 {
+        if n >= 8 {
+            x
         } else {
-            let key = Self::key(w(1), len);
-            ([w(0), key], Self::pair_input(w(0), key))
+            x & ((1u64 << (8 * n)) - 1)
         }
     }
 
-    /// A table of `entries` (each 1 to 15 bytes, with its "long" flag), or
-    /// `None` when no multiplier tried puts each alone in a slot of a table
-    /// of at most 2^[`Self::MAX_BITS`] slots (lists of many hundreds).
-    pub(crate) fn new(entries: &[(&[u8], bool)]) -> Option<Self> {
-        let words: Vec<([u64; 2], u64)> = entries
-            .iter()
-            .map(|&(e, long)| {
-                debug_assert!((1..=Self::PAIR_MAX).contains(&e.len()));
-                let ([a, b], input) = Self::slot_of(e);
-                ([a, b | if long { Self::LONG } else { 0 }], input)
-            })
-            .collect();
+    /// A perfect hash of distinct inputs (with their slots), or `None`
+    /// when no multiplier tried puts each alone in a table of at most
+    /// 2^[`Self::MAX_BITS`] slots (lists of many hundreds).
+    fn perfect<T: Copy + Default>(items: &[(u64, T)]) -> Option<(Vec<T>, (u64, u32))> {
         // Sparse enough that a random multiplier works once in a few tries
         // (n distinct inputs in m slots: no collision with probability
-        // about exp(-n^2 / 2m)); larger lists are not tried (over 500
-        // entries), since building the table would cost milliseconds.
-        let n = words.len();
+        // about exp(-n^2 / 2m)).
+        let n = items.len();
         let least = (n * 16)
             .max(n * n / 8)
             .next_power_of_two()
             .trailing_zeros()
             .max(6);
         let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut taken: Vec<u64> = Vec::new();
         for bits in least..=Self::MAX_BITS {
             for _ in 0..Self::TRIES {
                 // splitmix64: odd multipliers, the same on every run.
@@ -541,32 +548,177 @@ impl WordTable {
                 z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
                 z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
                 let hash = ((z ^ (z >> 31)) | 1, 64 - bits);
-                let mut slots = vec![[0u64; 2]; 1 << bits];
-                // Each alone: its slot empty, or holding the same entry (a
-                // list may repeat one).
-                let alone = words.iter().all(|&(slot, input)| {
-                    let at = &mut slots[Self::hash(input, hash)];
-                    let free = *at == [0, 0] || *at == slot;
-                    *at = slot;
+                // Taken slots as bits: a try costs a few hundred bytes of
+                // clearing, not a table's.
+                taken.clear();
+                taken.resize(1 << (bits - 6), 0);
+                let alone = items.iter().all(|&(input, _)| {
+                    let h = Self::hash(input, hash);
+                    let (word, bit) = (&mut taken[h / 64], 1u64 << (h % 64));
+                    let free = *word & bit == 0;
+                    *word |= bit;
                     free
                 });
                 if alone {
-                    return Some(WordTable { slots, hash });
+                    let mut slots = vec![T::default(); 1 << bits];
+                    for &(input, slot) in items {
+                        slots[Self::hash(input, hash)] = slot;
+                    }
+                    return Some((slots, hash));
                 }
             }
         }
         None
     }
 
-    /// Is `word` (1 to 15 bytes) in the table, and is it long? As
-    /// `(hit, hit && long)` in 0/1; what a backend's gathers compute, one
-    /// word at a time.
-    #[cfg(test)]
-    fn lookup(&self, word: &[u8]) -> (u64, u64) {
-        let (want, input) = Self::slot_of(word);
-        let [a, b] = self.slots[Self::hash(input, self.hash)];
-        let hit = [a, b & !Self::LONG] == want;
-        (hit as u64, (hit && b & Self::LONG != 0) as u64)
+    /// The tables of distinct `entries` (each 1 to 15 bytes, with its
+    /// "long" flag), or `None` when either has no perfect hash.
+    pub(crate) fn new(entries: &[(&[u8], bool)]) -> Option<Self> {
+        let (mut short, mut pairs) = (Vec::new(), Vec::new());
+        for &(e, long) in entries {
+            debug_assert!((1..=Self::PAIR_MAX).contains(&e.len()));
+            let flag = if long { Self::LONG } else { 0 };
+            let mut b = [0u8; 16];
+            b[..e.len()].copy_from_slice(e);
+            let lo = u64::from_le_bytes(b[..8].try_into().unwrap());
+            let hi = u64::from_le_bytes(b[8..].try_into().unwrap());
+            if e.len() <= Self::SHORT_MAX {
+                let key = Self::key(lo, e.len() as u64);
+                short.push((key, key | flag));
+            } else {
+                let key = Self::key(hi, e.len() as u64);
+                pairs.push((Self::pair_input(lo, key), [lo, key | flag]));
+            }
+        }
+        // A list may repeat an entry.
+        short.sort_unstable();
+        short.dedup();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let (short, short_hash) = Self::perfect(&short)?;
+        let (pairs, pair_hash) = Self::perfect(&pairs)?;
+        Some(WordTable {
+            short,
+            short_hash,
+            pairs,
+            pair_hash,
+        })
+    }
+
+    /// Is the word of `len` bytes (1 to 15) whose first 16 bytes (those
+    /// past its end: any) are `lo`, `hi` in the table, and is it long? As
+    /// `(hit, hit && long)` in 0/1, so callers add instead of branching
+    /// (whether a word is a stop word is a coin toss for the predictor).
+    /// Both tables are probed, and the one for the word's length chosen
+    /// without a branch.
+    #[inline(always)]
+    pub(crate) fn lookup(&self, lo: u64, hi: u64, len: usize) -> (u64, u64) {
+        debug_assert!((1..=Self::PAIR_MAX).contains(&len));
+        let short = self.short_hit(Self::key(Self::low_bytes(lo, len), len as u64));
+        let key2 = Self::key(Self::low_bytes(hi, len.saturating_sub(8)), len as u64);
+        let pair = self.pair_hit(lo, key2);
+        if len <= Self::SHORT_MAX {
+            short
+        } else {
+            pair
+        }
+    }
+
+    /// `(hit, hit && long)` of the word of at most 7 bytes with this key.
+    #[inline(always)]
+    pub(crate) fn short_hit(&self, key: u64) -> (u64, u64) {
+        let slot = self.short[Self::hash(key, self.short_hash) & (self.short.len() - 1)];
+        let hit = slot & !Self::LONG == key;
+        (hit as u64, (hit & (slot & Self::LONG != 0)) as u64)
+    }
+
+    /// `(hit, hit && long)` of the word of 8 to 15 bytes with these first
+    /// 8 bytes and this key of the rest.
+    #[inline(always)]
+    pub(crate) fn pair_hit(&self, lo: u64, key: u64) -> (u64, u64) {
+        let at = Self::hash(Self::pair_input(lo, key), self.pair_hash) & (self.pairs.len() - 1);
+        let [a, b] = self.pairs[at];
+        let hit = a == lo && b & !Self::LONG == key;
+        (hit as u64, (hit & (b & Self::LONG != 0)) as u64)
+    }
+
+    /// [`WordTable::lookup`] of `text[i..i + len]`, read in place when 16
+    /// bytes are there to read (a copy through a stack buffer stalls).
+    #[inline(always)]
+    pub(crate) fn lookup_at(&self, text: &[u8], i: usize, len: usize) -> (u64, u64) {
+        let mut b = [0u8; 16];
+        let bytes = match text.get(i..i + 16) {
+            Some(b) => b,
+            None => {
+                b[..len].copy_from_slice(&text[i..i + len]);
+                &b[..]
+            }
+        };
+        let lo = u64::from_le_bytes(bytes[..8].try_into().unwrap());
+        let hi = u64::from_le_bytes(bytes[8..].try_into().unwrap());
+        self.lookup(lo, hi, len)
+    }
+}
+
+/// Keys of candidate words, built block by block in vectors
+/// ([`Classify::collect_keys`]) and looked up in bulk ([`KeyBuf::flush`]):
+/// a lookup's load of a table slot, left in the block's code, stalled
+/// each block on its latency. Words of at most 7 bytes as their
+/// [`WordTable::key`] in `short`; those of 8 to 15 bytes as their first 8
+/// bytes in `lo` and the key of the rest in `hi`.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyBuf {
+    pub(crate) short: [u64; KeyBuf::LEN],
+    pub(crate) lo: [u64; KeyBuf::LEN],
+    pub(crate) hi: [u64; KeyBuf::LEN],
+    pub(crate) n_short: usize,
+    pub(crate) n_pairs: usize,
+}
+
+impl KeyBuf {
+    pub(crate) const LEN: usize = 512;
+    /// The room a block may take: at most 64 keys of each kind, and a
+    /// backend may write up to 16 past those (whole vectors). A buffer is
+    /// flushed once either count is over `LEN - ROOM`.
+    pub(crate) const ROOM: usize = 80;
+
+    fn new() -> Box<Self> {
+        Box::new(KeyBuf {
+            short: [0; KeyBuf::LEN],
+            lo: [0; KeyBuf::LEN],
+            hi: [0; KeyBuf::LEN],
+            n_short: 0,
+            n_pairs: 0,
+        })
+    }
+
+    /// Has a block room?
+    #[inline(always)]
+    pub(crate) fn has_room(&self) -> bool {
+        self.n_short.max(self.n_pairs) <= Self::LEN - Self::ROOM
+    }
+
+    /// Look up every key, empty the buffer, return `(hits, long hits)`.
+    ///
+    /// Out of line: inlined, it cost the default list's loop 10% (the
+    /// main loop's registers were allocated around it).
+    ///
+    /// # Safety
+    /// The CPU supports `C`'s features.
+    #[inline(never)]
+    unsafe fn flush<C: Classify>(&mut self, table: &WordTable) -> (u64, u64) {
+        // SAFETY: forwarded contract.
+        let (mut hits, mut long_hits) =
+            unsafe { C::short_hits(table, &self.short[..self.n_short]) };
+        let n = self.n_pairs;
+        for (&lo, &key) in self.lo[..n].iter().zip(&self.hi[..n]) {
+            let (hit, long) = table.pair_hit(lo, key);
+            hits += hit;
+            long_hits += long;
+        }
+        self.n_short = 0;
+        self.n_pairs = 0;
+        (hits, long_hits)
     }
 }
 
@@ -585,13 +737,19 @@ pub(crate) struct IgnorePlan {
     first: ByteSet,
     lengths: u64,
     long_entries: bool,
-    /// The candidate path's entries of at most 16 bytes.
-    short_set: ShortSet,
-    /// Those of at most 15 bytes again, for lookups in vectors.
+    /// The candidate path's entries of at most 15 bytes, unless the list
+    /// is too large for a perfect hash; then those of at most 16 bytes are
+    /// in `short_set` instead.
     pub(crate) word_table: Option<WordTable>,
+    short_set: ShortSet,
 }
 
 impl IgnorePlan {
+    /// Does the list go through candidates (else masks, or it is empty)?
+    pub(crate) fn large(&self) -> bool {
+        !self.first.bytes.is_empty()
+    }
+
     pub(crate) fn new(entries: &[Box<[u8]>], longer_than: u64) -> Self {
         let mut bytes: Vec<u8> = entries.iter().flat_map(|e| e.iter()).copied().collect();
         bytes.sort_unstable();
@@ -622,18 +780,20 @@ impl IgnorePlan {
             }
         }
         let long = |e: &[u8]| crate::utf8::code_points(e) > longer_than;
-        f.short_set = ShortSet::new(
-            entries
-                .iter()
-                .filter(|e| e.len() <= 16)
-                .map(|e| (&e[..], long(e))),
-        );
         let tabled: Vec<(&[u8], bool)> = entries
             .iter()
             .filter(|e| e.len() <= WordTable::PAIR_MAX)
             .map(|e| (&e[..], long(e)))
             .collect();
         f.word_table = WordTable::new(&tabled);
+        if f.word_table.is_none() {
+            f.short_set = ShortSet::new(
+                entries
+                    .iter()
+                    .filter(|e| e.len() <= 16)
+                    .map(|e| (&e[..], long(e))),
+            );
+        }
         f
     }
 }
@@ -1043,7 +1203,13 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
     opts: &Options,
 ) -> Counts {
     // SAFETY: forwarded contract.
-    unsafe { count_region_impl::<C, B, false>(text, opts).0 }
+    unsafe {
+        if opts.plan().large() {
+            count_region_impl::<C, B, false, true>(text, opts).0
+        } else {
+            count_region_impl::<C, B, false, false>(text, opts).0
+        }
+    }
 }
 
 /// [`count_region`], checking the blocks of the main loop with
@@ -1052,22 +1218,29 @@ pub(crate) unsafe fn count_region<C: Classify, const B: usize>(
 /// rest of the text is the caller's to validate (with the three bytes
 /// before the range's end: a character may straddle it).
 ///
+/// `LARGE` must be `opts.plan().large()`: a backend may compile the two
+/// apart, so that the large-list path's code does not weigh on the
+/// allocation of registers in the loops of the others.
+///
 /// # Safety
 /// As for [`count_region`].
 #[inline(always)]
-pub(crate) unsafe fn count_region_checked<C: Classify, const B: usize>(
+pub(crate) unsafe fn count_region_checked<C: Classify, const B: usize, const LARGE: bool>(
     text: &[u8],
     opts: &Options,
 ) -> (Counts, std::ops::Range<usize>, bool) {
     // SAFETY: forwarded contract.
-    unsafe { count_region_impl::<C, B, true>(text, opts) }
+    unsafe { count_region_impl::<C, B, true, LARGE>(text, opts) }
 }
 
 #[inline(always)]
-unsafe fn count_region_impl<C: Classify, const B: usize, const CHECK: bool>(
+unsafe fn count_region_impl<C: Classify, const B: usize, const CHECK: bool, const LARGE: bool>(
     text: &[u8],
     opts: &Options,
 ) -> (Counts, std::ops::Range<usize>, bool) {
+    let plan = opts.plan();
+    assert_eq!(LARGE, plan.large(), "the caller's LARGE");
+    let mut key_buf = (LARGE && C::COLLECTS_KEYS && plan.word_table.is_some()).then(KeyBuf::new);
     let mut k = Kernel::<B> {
         text,
         opts,
@@ -1083,6 +1256,7 @@ unsafe fn count_region_impl<C: Classify, const B: usize, const CHECK: bool>(
         last_starts: 0,
         last_eq: [0; MASK_BYTES],
         pending: (0, 0, 0),
+        keys: key_buf.as_deref_mut(),
     };
     let n = text.len();
     let p = text.as_ptr();
@@ -1120,17 +1294,21 @@ unsafe fn count_region_impl<C: Classify, const B: usize, const CHECK: bool>(
     let mut check = C::check_new();
     // SAFETY: forwarded contract (i > 0 once the loops run).
     i = unsafe {
-        if plan.default_pair {
+        if LARGE {
+            k.whole_batches::<C, FIRST, CHECK>(&mut bufs, &mut cur, i, &mut check)
+        } else if plan.default_pair {
             k.whole_batches::<C, PAIR, CHECK>(&mut bufs, &mut cur, i, &mut check)
         } else if !plan.bytes.is_empty() {
             k.whole_batches::<C, EACH, CHECK>(&mut bufs, &mut cur, i, &mut check)
-        } else if !plan.first.bytes.is_empty() {
-            k.whole_batches::<C, FIRST, CHECK>(&mut bufs, &mut cur, i, &mut check)
         } else {
             k.whole_batches::<C, NONE, CHECK>(&mut bufs, &mut cur, i, &mut check)
         }
     };
     let checked = if CHECK { checked_from..i } else { 0..0 };
+    // Settled here, not after `finish`: live across its call (the flush of
+    // keys), the check was kept in memory through the main loops (10% of
+    // the default list's speed).
+    let ok = C::check_ok(&check);
     // The rest: blocks with READ bytes left in the text are read in place,
     // the last few through a space-padded copy of the tail. The blocks
     // reach past the end, so that the byte after the text is a space in
@@ -1186,14 +1364,14 @@ unsafe fn count_region_impl<C: Classify, const B: usize, const CHECK: bool>(
         // text's first block.
         unsafe { k.classify::<C>(&mut bufs[cur], ptrs, m, i + 64 * j, behind) };
         if full {
-            k.lanes::<C, ANY>(&bufs[cur ^ 1]);
+            k.tail_lanes::<C, LARGE>(&bufs[cur ^ 1]);
         }
         full = true;
         cur ^= 1;
         j += m;
     }
-    k.lanes::<C, ANY>(&bufs[cur ^ 1]);
-    (k.finish::<C>(), checked, C::check_ok(&check))
+    k.tail_lanes::<C, LARGE>(&bufs[cur ^ 1]);
+    (k.finish::<C>(), checked, ok)
 }
 
 /// How a batch's ignore list is matched (see [`IgnorePlan`]): not at all,
@@ -1289,6 +1467,10 @@ struct Kernel<'a, const B: usize> {
     /// The previous batch's last lane's candidates (candidates, whitespace,
     /// base): their lengths need the next block's whitespace.
     pending: (u64, u64, usize),
+    /// Keys of candidates, where the backend collects them. (Borrowed: a
+    /// kernel that owns a `Box` has drop glue, which kept its state in
+    /// memory and cost the default list's loop 10%.)
+    keys: Option<&'a mut KeyBuf>,
 }
 
 impl<const B: usize> Kernel<'_, B> {
@@ -1426,6 +1608,17 @@ impl<const B: usize> Kernel<'_, B> {
         self.spill = spill;
     }
 
+    /// [`Kernel::lanes`] in the tail, candidates looked up only for a large
+    /// list.
+    #[inline(always)]
+    fn tail_lanes<C: Classify, const LARGE: bool>(&mut self, c: &Classified<B>) {
+        if LARGE {
+            self.lanes::<C, ANY>(c)
+        } else {
+            self.lanes::<C, NONE>(c)
+        }
+    }
+
     /// The lane stage of a classified batch: words, long words, ignored
     /// words.
     #[inline(always)]
@@ -1518,6 +1711,12 @@ impl<const B: usize> Kernel<'_, B> {
         if cand != 0 {
             self.candidates::<C>(cand, base, ws, u64::MAX);
         }
+        if let (Some(keys), Some(table)) = (&mut self.keys, &self.plan.word_table) {
+            // SAFETY: the kernel runs only on CPUs with C's features.
+            let (hits, long_hits) = unsafe { keys.flush::<C>(table) };
+            self.cand_ignored += hits;
+            self.cand_ignored_long += long_hits;
+        }
         let sum = |v: &Lanes<B>| v.iter().sum::<u64>();
         let ignored_long = sum(&self.ignored_long) + self.cand_ignored_long;
         Counts {
@@ -1527,28 +1726,54 @@ impl<const B: usize> Kernel<'_, B> {
         }
     }
 
-    /// The large-list path for the candidates of one block: in vectors
-    /// where the backend can ([`Classify::lookup_words`], inlined into the
-    /// main loop: a call would spill its vector registers), the rest one
-    /// at a time.
+    /// The large-list path for the candidates of one block: their keys
+    /// into the buffer where the backend builds them in vectors
+    /// ([`Classify::collect_keys`]); the rest one at a time: those of at
+    /// most 15 bytes with 16 bytes to read here (all inlined into the main
+    /// loop: a call would spill its vector registers), any others in
+    /// [`Kernel::check_candidates`].
     #[inline(always)]
     fn candidates<C: Classify>(&mut self, cand: u64, base: usize, ws: u64, next_ws: u64) {
         let plan = self.plan;
-        let cand = match &plan.word_table {
-            Some(table) => {
-                // SAFETY: the kernel runs only on CPUs with C's features; a
-                // candidate is a word start, inside the text.
-                let (hits, long_hits, rest) = unsafe {
-                    C::lookup_words(table, self.text, cand, base, [ws, next_ws], plan.lengths)
-                };
+        let Some(table) = &plan.word_table else {
+            self.check_candidates(cand, base, ws, next_ws);
+            return;
+        };
+        let mut rest = cand;
+        if let (true, Some(keys)) = (C::COLLECTS_KEYS, &mut self.keys) {
+            if !keys.has_room() {
+                // SAFETY: the kernel runs only on CPUs with C's features.
+                let (hits, long_hits) = unsafe { keys.flush::<C>(table) };
                 self.cand_ignored += hits;
                 self.cand_ignored_long += long_hits;
-                rest
             }
-            None => cand,
-        };
-        if cand != 0 {
-            self.check_candidates(cand, base, ws, next_ws);
+            // SAFETY: the kernel runs only on CPUs with C's features; a
+            // candidate is a word start, inside the text.
+            rest = unsafe {
+                C::collect_keys(self.text, cand, base, [ws, next_ws], plan.lengths, keys)
+            };
+        }
+        let (mut hits, mut long_hits, mut slow) = (0, 0, 0);
+        while rest != 0 {
+            let bit = rest.trailing_zeros();
+            rest &= rest - 1;
+            let i = base + bit as usize;
+            let len = shr2(ws, next_ws, bit).trailing_zeros() as usize;
+            match self.text.get(i..i + 16) {
+                Some(b) if len <= WordTable::PAIR_MAX => {
+                    let lo = u64::from_le_bytes(b[..8].try_into().unwrap());
+                    let hi = u64::from_le_bytes(b[8..].try_into().unwrap());
+                    let (hit, long) = table.lookup(lo, hi, len);
+                    hits += hit;
+                    long_hits += long;
+                }
+                _ => slow |= 1 << bit,
+            }
+        }
+        self.cand_ignored += hits;
+        self.cand_ignored_long += long_hits;
+        if slow != 0 {
+            self.check_candidates(slow, base, ws, next_ws);
         }
     }
 
@@ -1572,8 +1797,13 @@ impl<const B: usize> Kernel<'_, B> {
                     .unwrap()
                     - i
             };
-            if len <= 16 {
-                let (hit, long) = f.short_set.lookup_at(text, i, len);
+            // Entries of at most 15 bytes are in the table when it was built,
+            // else those of at most 16 in the short set.
+            let small = match &f.word_table {
+                Some(table) => (len <= WordTable::PAIR_MAX).then(|| table.lookup_at(text, i, len)),
+                None => (len <= 16).then(|| f.short_set.lookup_at(text, i, len)),
+            };
+            if let Some((hit, long)) = small {
                 hits += hit;
                 long_hits += long;
                 continue;
@@ -1645,9 +1875,9 @@ mod tests {
         let short: Vec<(&[u8], bool)> = stop.iter().map(|w| (w.as_bytes(), w.len() > 8)).collect();
         let table = WordTable::new(&short).expect("a table for 150 words");
         for (w, long) in &short {
-            assert_eq!(table.lookup(w), (1, *long as u64), "{w:?}");
+            assert_eq!(table.lookup_at(w, 0, w.len()), (1, *long as u64), "{w:?}");
         }
-        assert_eq!(table.lookup(b"thee"), (0, 0));
+        assert_eq!(table.lookup_at(b"thee", 0, 4), (0, 0));
         let huge: Vec<String> = (0..3000).map(|k| format!("w{k}")).collect();
         let entries: Vec<(&[u8], bool)> = huge.iter().map(|w| (w.as_bytes(), false)).collect();
         assert!(WordTable::new(&entries).is_none());
@@ -1679,7 +1909,11 @@ mod tests {
         let plan = IgnorePlan::new(&entries, 2);
         let table = plan.word_table.as_ref().expect("a table");
         for e in &entries {
-            assert_eq!(table.lookup(e), (1, (e.len() > 2) as u64), "{e:?}");
+            assert_eq!(
+                table.lookup_at(e, 0, e.len()),
+                (1, (e.len() > 2) as u64),
+                "{e:?}"
+            );
         }
         let mut text = String::new();
         for (e, len) in [
@@ -1688,7 +1922,20 @@ mod tests {
             ("abcdefgh", 12),
             ("abcdefghijklmno", 15),
         ] {
-            let slot = |w: &[u8]| WordTable::hash(WordTable::slot_of(w).1, table.hash);
+            // The slot a word's hash points to, in the table for its length.
+            let slot = |w: &[u8]| {
+                let mut b = [0u8; 16];
+                b[..w.len()].copy_from_slice(w);
+                let lo = u64::from_le_bytes(b[..8].try_into().unwrap());
+                let hi = u64::from_le_bytes(b[8..].try_into().unwrap());
+                let len = w.len() as u64;
+                if w.len() <= WordTable::SHORT_MAX {
+                    WordTable::hash(WordTable::key(lo, len), table.short_hash)
+                } else {
+                    let key = WordTable::key(hi, len);
+                    WordTable::hash(WordTable::pair_input(lo, key), table.pair_hash)
+                }
+            };
             let target = slot(e.as_bytes());
             // Same first bytes (and length), another tail: a word the first
             // comparison alone would take for the entry.
@@ -1702,7 +1949,7 @@ mod tests {
                     break;
                 }
                 if w != e && slot(w.as_bytes()) == target {
-                    assert_eq!(table.lookup(w.as_bytes()), (0, 0), "{w:?}");
+                    assert_eq!(table.lookup_at(w.as_bytes(), 0, w.len()), (0, 0), "{w:?}");
                     text.push_str(&w);
                     text.push(' ');
                     found += 1;

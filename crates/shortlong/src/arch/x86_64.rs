@@ -8,7 +8,7 @@
 
 use crate::kernel::{
     ascii_block_bytes, count_block, count_region, count_region_checked, count_tiny, ByteSet,
-    Classify, Masks, WordTable, MASK_BYTES, SMALL, TAIL,
+    Classify, KeyBuf, Masks, WordTable, MASK_BYTES, SMALL, TAIL,
 };
 use crate::{Counts, Options};
 use std::arch::x86_64::*;
@@ -42,8 +42,39 @@ pub(super) unsafe fn count_avx512(text: &[u8], opts: &Options) -> Counts {
     enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vpopcntdq,avx512vbmi,avx512vbmi2,bmi2,popcnt"
 )]
 pub(super) unsafe fn count_avx512_valid(text: &[u8], opts: &Options) -> Option<Counts> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if opts.plan().large() {
+            count_avx512_valid_large(text, opts)
+        } else {
+            valid_avx512::<false>(text, opts)
+        }
+    }
+}
+
+/// [`count_avx512_valid`] for a large ignore list, compiled apart: in one
+/// function with the others, the large-list path's code cost the default
+/// list's loop 10% (a value of its loop was kept in memory).
+///
+/// # Safety
+/// As for [`count_avx512`].
+#[target_feature(
+    enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vpopcntdq,avx512vbmi,avx512vbmi2,bmi2,popcnt"
+)]
+#[inline(never)]
+unsafe fn count_avx512_valid_large(text: &[u8], opts: &Options) -> Option<Counts> {
+    // SAFETY: forwarded contract.
+    unsafe { valid_avx512::<true>(text, opts) }
+}
+
+/// The body of [`count_avx512_valid`]; `LARGE` is `opts.plan().large()`.
+///
+/// # Safety
+/// As for [`count_avx512`], and the caller enables its features.
+#[inline(always)]
+unsafe fn valid_avx512<const LARGE: bool>(text: &[u8], opts: &Options) -> Option<Counts> {
     let n = text.len();
-    // SAFETY: the features are enabled on this function; the ranges given
+    // SAFETY: the features are enabled by the caller; the ranges given
     // to is_utf8_range start at 0 or at a checked range's end (at least
     // 64: the first batch is never checked in the main loop), and the head
     // ends where the main loop started, 64 bytes a block after 0.
@@ -51,7 +82,7 @@ pub(super) unsafe fn count_avx512_valid(text: &[u8], opts: &Options) -> Option<C
         if n < SMALL {
             return is_utf8_range(text, 0, n, true).then(|| count_region::<Avx512, 1>(text, opts));
         }
-        let (counts, checked, clean) = count_region_checked::<Avx512, 8>(text, opts);
+        let (counts, checked, clean) = count_region_checked::<Avx512, 8, LARGE>(text, opts);
         let valid = if checked.is_empty() {
             is_utf8_range(text, 0, n, true)
         } else {
@@ -406,27 +437,36 @@ impl Classify for Avx512 {
         unsafe { _mm512_test_epi64_mask(*check, *check) == 0 }
     }
 
-    /// In vectors, 8 candidates at a time: the candidates' positions are
-    /// compressed out of the block's index bytes; each word's length is the
-    /// distance to the next whitespace bit; the first 16 bytes of each word
-    /// are permuted out of the block and the next, cut to its length and
-    /// tagged with it; one multiply hashes them, and two gathers read the
-    /// slot. The table is a perfect hash, so one probe settles every word,
-    /// without a branch on the words. (The scalar lookup costs about 20
-    /// cycles a word, and whether a word is a stop word is a coin toss for
-    /// the branch predictor.)
+    #[inline(always)]
+    unsafe fn short_hits(table: &WordTable, keys: &[u64]) -> (u64, u64) {
+        // SAFETY: the features are this function's contract.
+        unsafe { short_hits_avx512(table, keys) }
+    }
+
+    const COLLECTS_KEYS: bool = true;
+
+    /// The keys of a block's candidates, 8 words a vector. Adding the
+    /// candidates to the non-space mask carries each through its word to
+    /// the space after it, so the starts and ends of the candidates' words,
+    /// compressed out of the block's index bytes, give every length at once
+    /// (one byte each). The starts and lengths of the words of at most 7
+    /// bytes are compressed again, and so are those of 8 to 15 whose length
+    /// is listed; from them, each word's bytes are permuted out of the
+    /// block and the next, cut to its length and tagged with it. No branch
+    /// depends on the words, save for a block of more than 16 short words
+    /// or 8 longer ones.
     ///
     /// Inlined into the main loop of `count_avx512`, which enables the
-    /// features it uses (F, BW, DQ, VBMI, VBMI2, VPOPCNTDQ and BMI2).
+    /// features it uses (F, BW, DQ, VBMI, VBMI2 and BMI2).
     #[inline(always)]
-    unsafe fn lookup_words(
-        table: &WordTable,
+    unsafe fn collect_keys(
         text: &[u8],
         cand: u64,
         base: usize,
         ws: [u64; 2],
         lengths: u64,
-    ) -> (u64, u64, u64) {
+        keys: &mut KeyBuf,
+    ) -> u64 {
         /// Byte i is `i / div % modulo`.
         const fn bytes(div: usize, modulo: usize) -> [u8; 64] {
             let mut t = [0u8; 64];
@@ -438,19 +478,29 @@ impl Classify for Avx512 {
             t
         }
         const IOTA: [u8; 64] = bytes(1, 64);
-        // Byte k of lane l: the lane's word start (byte l of the positions),
-        // plus k.
+        // Byte k of lane l: the lane's word (byte l of a compressed vector).
         const SPREAD: [u8; 64] = bytes(8, 64);
         const STEP: [u8; 64] = bytes(1, 8);
-        // Qword k of the next group: qword k + 1 of this one.
-        const NEXT_GROUP: [u64; 8] = [1, 2, 3, 4, 5, 6, 7, 7];
+        // Byte 7 of each lane: where a key's length goes.
+        const TOP: u64 = 0x8080_8080_8080_8080;
         debug_assert!(base < text.len());
-        let mut count = cand.count_ones();
+        // The buffer's room is what makes the stores below safe.
+        assert!(keys.has_room());
+        // The candidates' words end at the space after them: adding a start
+        // to the non-space mask carries through its run (a candidate starts
+        // a run, and no two share one). A carry out of bit 63 is the last
+        // candidate's word running on into the next block.
+        let (sum, on) = (!ws[0]).overflowing_add(cand);
+        let ends = sum & ws[0];
+        let (k, done) = (cand.count_ones(), ends.count_ones());
+        // Its end there: at most 128 (no space in the next block either), so
+        // a byte holds it and the length is over 63.
+        let end_next = 64 + ws[1].trailing_zeros().min(64);
         // SAFETY: the features are this function's contract. The loads read
         // only bytes of the text (the masks stop at its end, and masked-out
-        // bytes are not read); the gathers read slots below the table's
-        // length (an index is twice a hash of 64 - shift bits, and the table
-        // has 2^(64 - shift) slots of two u64s).
+        // bytes are not read). The stores write whole vectors at `n + 8g`
+        // for groups g that start below the block's `n + 64`, with
+        // n <= LEN - ROOM (asserted above): below n + 72 <= LEN.
         unsafe {
             let avail = text.len() - base;
             let p = text.as_ptr().add(base);
@@ -461,116 +511,98 @@ impl Classify for Avx512 {
             } else {
                 _mm512_setzero_si512()
             };
+            let iota = _mm512_loadu_si512(IOTA.as_ptr().cast());
+            let starts = _mm512_maskz_compress_epi8(cand, iota);
+            let mut stops = _mm512_maskz_compress_epi8(ends, iota);
+            if on {
+                stops = _mm512_mask_set1_epi8(stops, 1 << done, end_next as i8);
+            }
+            let len = _mm512_sub_epi8(stops, starts);
+            let live = upto(k as usize);
+            let short = _mm512_mask_cmple_epu8_mask(live, len, _mm512_set1_epi8(7));
+            // Byte l of `movm(lengths)` is 0xFF when bit l is set.
+            let listed =
+                _mm512_movepi8_mask(_mm512_permutexvar_epi8(len, _mm512_movm_epi8(lengths)));
+            let over = _mm512_cmpge_epu8_mask(len, _mm512_set1_epi8(64));
+            let pair =
+                live & !short & !over & listed & _mm512_cmple_epu8_mask(len, _mm512_set1_epi8(15));
+            // Left to the caller: the words over 15 bytes with a listed
+            // length, and those of 64 bytes or more (any length: an entry may
+            // be).
+            let rest = _pdep_u64(live & !short & !pair & (listed | over), cand);
+
             let zero = _mm512_setzero_si512();
-            let one = _mm512_set1_epi64(1);
-            let ones = _mm512_set1_epi64(-1);
-            let ws_v = _mm512_set1_epi64(ws[0] as i64);
-            // (next << 1) << (63 - b) is next << (64 - b): 0 for b = 0.
-            let next_ws_v = _mm512_set1_epi64((ws[1] << 1) as i64);
-            let c63 = _mm512_set1_epi64(63);
-            let short_max = _mm512_set1_epi64(WordTable::SHORT_MAX as i64);
-            let pair_max = _mm512_set1_epi64(WordTable::PAIR_MAX as i64);
-            let lengths_v = _mm512_set1_epi64(lengths as i64);
-            let (mul, shift) = (
-                _mm512_set1_epi64(table.hash.0 as i64),
-                _mm512_set1_epi64(table.hash.1 as i64),
-            );
-            let flag = _mm512_set1_epi64(WordTable::LONG as i64);
             let spread = _mm512_loadu_si512(SPREAD.as_ptr().cast());
             let step = _mm512_loadu_si512(STEP.as_ptr().cast());
-            let eight_bytes = _mm512_set1_epi8(8);
-            let next_group = _mm512_loadu_si512(NEXT_GROUP.as_ptr().cast());
-            let mut pos =
-                _mm512_maskz_compress_epi8(cand, _mm512_loadu_si512(IOTA.as_ptr().cast()));
-            // The candidates still to look up (lane k of a group is the k-th
-            // of them: `pdep` puts a group's lanes back at their bits).
-            let mut todo = cand;
-            let (mut hits, mut long_hits, mut rest) = (0u64, 0u64, 0u64);
-            let slots = table.slots.as_ptr().cast::<i64>();
-            // One group of 8 candidates (a macro: closures do not inherit the
-            // target features).
-            macro_rules! group {
-                () => {{
-                    let live: __mmask8 = if count >= 8 { 0xFF } else { (1u8 << count) - 1 };
-                    let b = _mm512_cvtepu8_epi64(_mm512_castsi512_si128(pos));
-                    // The whitespace from each word's start on: its length is
-                    // the number of trailing zeros (64 or more: none in the two
-                    // blocks).
-                    let after = _mm512_or_si512(
-                        _mm512_srlv_epi64(ws_v, b),
-                        _mm512_sllv_epi64(next_ws_v, _mm512_sub_epi64(c63, b)),
-                    );
-                    let ends = _mm512_mask_test_epi64_mask(live, after, after);
-                    let lowest = _mm512_and_si512(after, _mm512_sub_epi64(zero, after));
-                    let len = _mm512_popcnt_epi64(_mm512_sub_epi64(lowest, one));
-                    let short = ends & _mm512_cmple_epu64_mask(len, short_max);
-                    let pair = ends & !short & _mm512_cmple_epu64_mask(len, pair_max);
-                    // Left to the caller: no end in sight, or a listed length
-                    // over the tables'.
-                    let listed = _mm512_test_epi64_mask(_mm512_srlv_epi64(lengths_v, len), one);
-                    let left = live & !short & !pair & (!ends | listed);
-                    rest |= _pdep_u64(u64::from(left), todo);
-
-                    // 16 bytes from each start (at most 79 bytes into the block).
-                    let at = _mm512_add_epi8(_mm512_permutexvar_epi8(spread, pos), step);
-                    let lo = _mm512_permutex2var_epi8(block, at, next);
-                    let hi =
-                        _mm512_permutex2var_epi8(block, _mm512_add_epi8(at, eight_bytes), next);
-                    // The bytes of the word in the key's low 7 bytes (~(~0 << 8n)
-                    // keeps n), its length on top.
-                    macro_rules! tagged {
-                        ($v:expr, $n:expr) => {{
-                            let bits = _mm512_slli_epi64::<3>($n);
-                            let keep = _mm512_andnot_si512(_mm512_sllv_epi64(ones, bits), ones);
-                            _mm512_or_si512(
-                                _mm512_and_si512($v, keep),
-                                _mm512_slli_epi64::<56>(len),
-                            )
-                        }};
-                    }
-                    let key = tagged!(lo, len);
-                    let hi_key = tagged!(hi, _mm512_sub_epi64(len, _mm512_set1_epi64(8)));
-                    // Short words: the key, then 0; longer ones: their first 8
-                    // bytes, then the key of the rest.
-                    let first = _mm512_mask_blend_epi64(short, lo, key);
-                    let second = _mm512_maskz_mov_epi64(!short, hi_key);
-                    let input = _mm512_mask_blend_epi64(
-                        short,
-                        _mm512_add_epi64(lo, _mm512_rol_epi64::<23>(hi_key)),
-                        key,
-                    );
-                    let slot_at = _mm512_slli_epi64::<1>(_mm512_srlv_epi64(
-                        _mm512_mullo_epi64(input, mul),
-                        shift,
-                    ));
-                    let look = short | pair;
-                    let slot_a = _mm512_mask_i64gather_epi64::<8>(zero, look, slot_at, slots);
-                    let slot_b = _mm512_mask_i64gather_epi64::<8>(
-                        zero,
-                        look,
-                        _mm512_add_epi64(slot_at, one),
-                        slots,
-                    );
-                    let hit = _mm512_mask_cmpeq_epi64_mask(look, slot_a, first)
-                        & _mm512_cmpeq_epi64_mask(_mm512_andnot_si512(flag, slot_b), second);
-                    let long = _mm512_mask_test_epi64_mask(hit, slot_b, flag);
-                    hits += u64::from(hit.count_ones());
-                    long_hits += u64::from(long.count_ones());
-                    // Drop this group's 8 candidates (all of them when fewer).
-                    todo = _pdep_u64(!0xFF, todo);
-
-                    pos = _mm512_permutexvar_epi64(next_group, pos);
-                    count = count.saturating_sub(8);
+            let eight = _mm512_set1_epi8(8);
+            // Lane l of a group: word l's starting index plus k at byte k,
+            // and its length at every byte.
+            macro_rules! spread {
+                ($at:expr, $lens:expr) => {
+                    (
+                        _mm512_add_epi8(_mm512_permutexvar_epi8(spread, $at), step),
+                        _mm512_permutexvar_epi8(spread, $lens),
+                    )
+                };
+            }
+            // The key of each lane's bytes `from` (k < len of them kept),
+            // its length in byte 7.
+            macro_rules! key {
+                ($from:expr, $len:expr, $keep:expr) => {{
+                    let bytes = _mm512_maskz_permutex2var_epi8($keep, block, $from, next);
+                    _mm512_mask_mov_epi8(bytes, TOP, $len)
                 }};
             }
-            // A group at a time. (Always two, for the usual 9 to 16 candidates
-            // of a block, was slower: a gather with an empty mask still costs
-            // about what a full one does.)
-            group!();
-            while count > 0 {
-                group!();
+
+            let n = short.count_ones() as usize;
+            let out = keys.short.as_mut_ptr().add(keys.n_short);
+            let mut at = _mm512_maskz_compress_epi8(short, starts);
+            let mut lens = _mm512_maskz_compress_epi8(short, len);
+            let mut g = 0;
+            // Two groups whatever the count: a branch on it would be a coin
+            // toss.
+            loop {
+                let (from, len_l) = spread!(at, lens);
+                let key = key!(from, len_l, _mm512_cmplt_epu8_mask(step, len_l));
+                _mm512_storeu_si512(out.add(g).cast(), key);
+                g += 8;
+                if g >= 16 && g >= n {
+                    break;
+                }
+                at = _mm512_alignr_epi64::<1>(zero, at);
+                lens = _mm512_alignr_epi64::<1>(zero, lens);
             }
-            (hits, long_hits, rest)
+            keys.n_short += n;
+
+            let n = pair.count_ones() as usize;
+            let (lo_out, hi_out) = (
+                keys.lo.as_mut_ptr().add(keys.n_pairs),
+                keys.hi.as_mut_ptr().add(keys.n_pairs),
+            );
+            let mut at = _mm512_maskz_compress_epi8(pair, starts);
+            let mut lens = _mm512_maskz_compress_epi8(pair, len);
+            let mut g = 0;
+            loop {
+                let (from, len_l) = spread!(at, lens);
+                // The first 8 bytes, then the key of the rest (byte k + 8).
+                let lo = _mm512_permutex2var_epi8(block, from, next);
+                let rest_len = _mm512_sub_epi8(len_l, eight);
+                let hi = key!(
+                    _mm512_add_epi8(from, eight),
+                    len_l,
+                    _mm512_cmplt_epu8_mask(step, rest_len)
+                );
+                _mm512_storeu_si512(lo_out.add(g).cast(), lo);
+                _mm512_storeu_si512(hi_out.add(g).cast(), hi);
+                g += 8;
+                if g >= n {
+                    break;
+                }
+                at = _mm512_alignr_epi64::<1>(zero, at);
+                lens = _mm512_alignr_epi64::<1>(zero, lens);
+            }
+            keys.n_pairs += n;
+            rest
         }
     }
 
@@ -1471,4 +1503,43 @@ unsafe fn is_utf8_range(text: &[u8], start: usize, end: usize, at_end: bool) -> 
         }
         _mm512_test_epi64_mask(error, error) == 0
     }
+}
+
+/// [`Classify::short_hits`] for avx512, out of line (see `KeyBuf::flush`):
+/// eight keys a gather: the lookups of a buffer of keys, back to back,
+/// overlap where one per block stalled on its latency.
+#[target_feature(enable = "avx512f,avx512dq,avx512vpopcntdq")]
+unsafe fn short_hits_avx512(table: &WordTable, keys: &[u64]) -> (u64, u64) {
+    let (mut hits, mut long_hits) = (0u64, 0u64);
+    // SAFETY: the features are this function's contract (F, DQ,
+    // VPOPCNTDQ). The loads read `keys` (the last group masked to its
+    // end); the gather reads slots below the table's length (an index
+    // is a hash of 64 - shift bits, and the table has 2^(64 - shift)
+    // slots).
+    unsafe {
+        let (mul, shift) = (
+            _mm512_set1_epi64(table.short_hash.0 as i64),
+            _mm_cvtsi64_si128(i64::from(table.short_hash.1)),
+        );
+        let flag = _mm512_set1_epi64(WordTable::LONG as i64);
+        let slots = table.short.as_ptr().cast::<i64>();
+        let (mut hit_n, mut long_n) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+        for group in keys.chunks(8) {
+            let lanes = if group.len() == 8 {
+                0xFF
+            } else {
+                (1u8 << group.len()) - 1
+            };
+            let key = _mm512_maskz_loadu_epi64(lanes, group.as_ptr().cast());
+            let at = _mm512_srl_epi64(_mm512_mullo_epi64(key, mul), shift);
+            let slot = _mm512_mask_i64gather_epi64::<8>(key, lanes, at, slots);
+            let hit = _mm512_mask_cmpeq_epi64_mask(lanes, _mm512_andnot_si512(flag, slot), key);
+            let long = _mm512_mask_test_epi64_mask(hit, slot, flag);
+            hit_n = _mm512_mask_sub_epi64(hit_n, hit, hit_n, _mm512_set1_epi64(-1));
+            long_n = _mm512_mask_sub_epi64(long_n, long, long_n, _mm512_set1_epi64(-1));
+        }
+        hits += _mm512_reduce_add_epi64(hit_n) as u64;
+        long_hits += _mm512_reduce_add_epi64(long_n) as u64;
+    }
+    (hits, long_hits)
 }
