@@ -660,6 +660,11 @@ impl WordTable {
     }
 }
 
+thread_local! {
+    /// Each thread's [`KeyBuf`], while no call on it holds it.
+    static KEY_BUFS: std::cell::Cell<Option<Box<KeyBuf>>> = const { std::cell::Cell::new(None) };
+}
+
 /// Keys of candidate words, built block by block in vectors
 /// ([`Classify::collect_keys`]) and looked up in bulk ([`KeyBuf::flush`]):
 /// a lookup's load of a table slot, left in the block's code, stalled
@@ -681,20 +686,29 @@ impl KeyBuf {
     /// backend may write up to 16 past those (whole vectors). A buffer is
     /// flushed once either count is over `LEN - ROOM`.
     pub(crate) const ROOM: usize = 80;
-    /// The shortest text for which the kernel collects keys: below it, the
-    /// buffer's allocation (and zeroing) costs more than the lookups one at
-    /// a time (about 1.1 GB/s with the stop words, against 2.4 with keys),
-    /// and a column of short texts would pay it per text (100 ns a text).
-    pub(crate) const MIN_TEXT: usize = 1024;
 
-    fn new() -> Box<Self> {
-        Box::new(KeyBuf {
-            short: [0; KeyBuf::LEN],
-            lo: [0; KeyBuf::LEN],
-            hi: [0; KeyBuf::LEN],
-            n_short: 0,
-            n_pairs: 0,
-        })
+    /// This thread's buffer, empty: allocated (and zeroed) once a thread,
+    /// not once a call, which cost a column of short texts about 100 ns a
+    /// text. (The closures only move a pointer: a closure does not inherit
+    /// the backend's target features, so no kernel code runs in one.)
+    fn take() -> Box<Self> {
+        let buf = KEY_BUFS.with(|cell| cell.take()).unwrap_or_else(|| {
+            Box::new(KeyBuf {
+                short: [0; KeyBuf::LEN],
+                lo: [0; KeyBuf::LEN],
+                hi: [0; KeyBuf::LEN],
+                n_short: 0,
+                n_pairs: 0,
+            })
+        });
+        debug_assert!(buf.n_short == 0 && buf.n_pairs == 0);
+        buf
+    }
+
+    /// Return a flushed buffer for the thread's next call.
+    fn give_back(buf: Box<Self>) {
+        debug_assert!(buf.n_short == 0 && buf.n_pairs == 0);
+        KEY_BUFS.with(|cell| cell.set(Some(buf)));
     }
 
     /// Has a block room?
@@ -1245,10 +1259,7 @@ unsafe fn count_region_impl<C: Classify, const B: usize, const CHECK: bool, cons
 ) -> (Counts, std::ops::Range<usize>, bool) {
     let plan = opts.plan();
     assert_eq!(LARGE, plan.large(), "the caller's LARGE");
-    // A short text looks its words up one at a time (see MIN_TEXT).
-    let mut key_buf =
-        (LARGE && C::COLLECTS_KEYS && plan.word_table.is_some() && text.len() >= KeyBuf::MIN_TEXT)
-            .then(KeyBuf::new);
+    let mut key_buf = (LARGE && C::COLLECTS_KEYS && plan.word_table.is_some()).then(KeyBuf::take);
     let mut k = Kernel::<B> {
         text,
         opts,
@@ -1379,7 +1390,11 @@ unsafe fn count_region_impl<C: Classify, const B: usize, const CHECK: bool, cons
         j += m;
     }
     k.tail_lanes::<C, LARGE>(&bufs[cur ^ 1]);
-    (k.finish::<C>(), checked, ok)
+    let counts = k.finish::<C>();
+    if let Some(buf) = key_buf {
+        KeyBuf::give_back(buf);
+    }
+    (counts, checked, ok)
 }
 
 /// How a batch's ignore list is matched (see [`IgnorePlan`]): not at all,
