@@ -3,6 +3,8 @@
 //! Corpora: the article's English sample (from ../shared/data, when present),
 //! generated Cyrillic and CJK prose, and pure ASCII. The scalar oracle and
 //! the article's naive approach (split, collect, filter) are the baselines.
+//! The English sample is also counted with the 150 stop words of
+//! `bench/stopwords.txt` (the large-list path), per backend.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use shortlong::{count_with, Backend, Errors, Options};
@@ -51,7 +53,27 @@ fn bench(c: &mut Criterion) {
         let s = std::str::from_utf8(&text).unwrap();
         g.bench_function("naive-split-collect", |bn| bn.iter(|| naive(black_box(s))));
         g.finish();
+        if name == "english" {
+            stop_words(c, &text);
+        }
     }
+}
+
+/// The English sample with the stop-word list, per backend.
+fn stop_words(c: &mut Criterion, text: &[u8]) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/stopwords.txt");
+    let Ok(list) = std::fs::read_to_string(path) else {
+        return;
+    };
+    let o = Options::new(8, list.split_whitespace()).expect("the stop words are valid");
+    let mut g = c.benchmark_group("english-stopwords");
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    for b in Backend::available() {
+        g.bench_function(b.name(), |bn| {
+            bn.iter(|| count_with(b, black_box(text), &o, Errors::Strict).unwrap())
+        });
+    }
+    g.finish();
 }
 
 criterion_group! {
