@@ -91,8 +91,31 @@ def test_bad_options() -> None:
         shortlong.count("x", ignore=[b"the"])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="collection of strings"):
         shortlong.count("x", ignore=5)  # type: ignore[arg-type]
+    # A bad entry found after good calls with the same list (a cache of
+    # checked lists must not let it through), hashable or not.
+    for bad_entry in (7, ["a"]):
+        shortlong.count("x", ignore=["the", "of"])
+        with pytest.raises(TypeError, match="ignore entry 2 must be a str"):
+            shortlong.count("x", ignore=["the", "of", bad_entry])  # type: ignore[list-item]
     with pytest.raises(ValueError, match="errors must be"):
         shortlong.count(b"x", errors="ignore")
+
+
+def test_ignore_lists_are_read_on_every_call() -> None:
+    """The checked and encoded lists are cached by their contents: a list
+    changed between calls, the same list with another threshold, and equal
+    lists given as a list, tuple or set all count as given."""
+    text = "of the people by the people for the people"
+    stop = ["of", "by"]
+    assert shortlong.count(text, ignore=stop).ignored == 2
+    stop.append("for")
+    assert shortlong.count(text, ignore=stop).ignored == 3
+    stop[0] = "people"
+    assert shortlong.count(text, ignore=stop).ignored == 5
+    for given in (tuple(stop), set(stop), frozenset(stop), iter(stop)):
+        assert shortlong.count(text, ignore=given).ignored == 5
+    assert shortlong.count(text, longer_than=5, ignore=("of",)).long == 3
+    assert shortlong.count(text, longer_than=6, ignore=("of",)).long == 0
 
 
 def test_huge_thresholds_and_integer_likes() -> None:
