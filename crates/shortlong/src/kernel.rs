@@ -124,10 +124,6 @@ pub(crate) trait Classify {
         true
     }
 
-    /// Whether [`Classify::collect_keys`] collects keys (else it leaves
-    /// every candidate to the caller).
-    const COLLECTS_KEYS: bool = false;
-
     /// `(hits, long hits)` of the short keys `keys` (see
     /// [`WordTable::short_hit`]); in vectors where the backend can.
     ///
@@ -144,14 +140,21 @@ pub(crate) trait Classify {
         (hits, long_hits)
     }
 
-    /// Build the keys of candidate words of a large ignore list in vectors,
-    /// where the backend can: of the words starting at the bits of `cand`
-    /// in the block `text[base..base + 64]` (whitespace `ws`, and `next_ws`
-    /// for the block after), those of at most [`WordTable::PAIR_MAX`] bytes
-    /// go into `keys` (see [`KeyBuf`]), to be looked up later. Returns the
-    /// candidates left to the caller: those whose length is 64 or more, or
-    /// is in `lengths` (bit l: some entry has l bytes) and over
-    /// [`WordTable::PAIR_MAX`]. The default collects none.
+    /// Build the keys of candidate words of a large ignore list: of the
+    /// words starting at the bits of `cand` in the block
+    /// `text[base..base + 64]` (whitespace `ws`, and `next_ws` for the block
+    /// after), those of at most [`WordTable::PAIR_MAX`] bytes go into `keys`
+    /// (see [`KeyBuf`]; it has [`KeyBuf::ROOM`] left), to be looked up
+    /// later. Returns the candidates left to the caller: at least those
+    /// whose length is 64 or more, or is in `lengths` (bit l: some entry has
+    /// l bytes) and over [`WordTable::PAIR_MAX`].
+    ///
+    /// The default, one word at a time, leaves also the words without 16
+    /// bytes of text from their start. Without a branch on the word's
+    /// length, it writes both kinds of key and keeps the one it is.
+    /// (Looking each word up here cost about 90 instructions a word: both
+    /// tables probed, in a loop with too many live values for the
+    /// registers.)
     ///
     /// # Safety
     /// The CPU supports the backend's features; every bit of `cand` is a
@@ -165,8 +168,34 @@ pub(crate) trait Classify {
         lengths: u64,
         keys: &mut KeyBuf,
     ) -> u64 {
-        let _ = (text, base, ws, lengths, keys);
-        cand
+        debug_assert!(keys.has_room());
+        let (mut ns, mut np) = (keys.n_short, keys.n_pairs);
+        let (mut cand, mut rest) = (cand, 0);
+        while cand != 0 {
+            let bit = cand.trailing_zeros();
+            cand &= cand - 1;
+            let i = base + bit as usize;
+            let len = shr2(ws[0], ws[1], bit).trailing_zeros() as usize;
+            match text.get(i..i + 16) {
+                Some(b) if len <= WordTable::PAIR_MAX => {
+                    let lo = u64::from_le_bytes(b[..8].try_into().unwrap());
+                    let hi = u64::from_le_bytes(b[8..].try_into().unwrap());
+                    let short = len <= WordTable::SHORT_MAX;
+                    // `& (LEN - 1)`: in range (the buffer has room for the
+                    // block), and this lets the compiler drop the checks.
+                    keys.short[ns & (KeyBuf::LEN - 1)] =
+                        WordTable::key(WordTable::low_bytes(lo, len + 1), len as u64);
+                    keys.lo[np & (KeyBuf::LEN - 1)] = lo;
+                    keys.hi[np & (KeyBuf::LEN - 1)] =
+                        WordTable::key(WordTable::low_bytes(hi, len.saturating_sub(8)), len as u64);
+                    ns += usize::from(short);
+                    np += usize::from(!short && lengths >> len & 1 != 0);
+                }
+                _ => rest |= 1 << bit,
+            }
+        }
+        (keys.n_short, keys.n_pairs) = (ns, np);
+        rest
     }
 
     /// The default ignore list, "the" and "a", in one mask: bit i set when
@@ -517,7 +546,7 @@ impl WordTable {
 
     /// The low `n` bytes of `x` (`n <= 8`).
     #[inline(always)]
-    fn low_bytes(x: u64, n: usize) -> u64 {
+    pub(crate) fn low_bytes(x: u64, n: usize) -> u64 {
         if n >= 8 {
             x
         } else {
@@ -1259,7 +1288,7 @@ unsafe fn count_region_impl<C: Classify, const B: usize, const CHECK: bool, cons
 ) -> (Counts, std::ops::Range<usize>, bool) {
     let plan = opts.plan();
     assert_eq!(LARGE, plan.large(), "the caller's LARGE");
-    let mut key_buf = (LARGE && C::COLLECTS_KEYS && plan.word_table.is_some()).then(KeyBuf::take);
+    let mut key_buf = (LARGE && plan.word_table.is_some()).then(KeyBuf::take);
     let mut k = Kernel::<B> {
         text,
         opts,
@@ -1763,7 +1792,7 @@ impl<const B: usize> Kernel<'_, B> {
             return;
         };
         let mut rest = cand;
-        if let (true, Some(keys)) = (C::COLLECTS_KEYS, &mut self.keys) {
+        if let Some(keys) = &mut self.keys {
             if !keys.has_room() {
                 // SAFETY: the kernel runs only on CPUs with C's features.
                 let (hits, long_hits) = unsafe { keys.flush::<C>(table) };

@@ -443,8 +443,6 @@ impl Classify for Avx512 {
         unsafe { short_hits_avx512(table, keys) }
     }
 
-    const COLLECTS_KEYS: bool = true;
-
     /// The keys of a block's candidates, 8 words a vector. Adding the
     /// candidates to the non-space mask carries each through its word to
     /// the space after it, so the starts and ends of the candidates' words,
