@@ -1779,53 +1779,28 @@ impl<const B: usize> Kernel<'_, B> {
     }
 
     /// The large-list path for the candidates of one block: their keys
-    /// into the buffer where the backend builds them in vectors
-    /// ([`Classify::collect_keys`]); the rest one at a time: those of at
-    /// most 15 bytes with 16 bytes to read here (all inlined into the main
-    /// loop: a call would spill its vector registers), any others in
-    /// [`Kernel::check_candidates`].
+    /// into the buffer ([`Classify::collect_keys`]), to be looked up when
+    /// it is full or the region ends; the words it leaves (and every word
+    /// when the list has no table), in [`Kernel::check_candidates`].
     #[inline(always)]
     fn candidates<C: Classify>(&mut self, cand: u64, base: usize, ws: u64, next_ws: u64) {
         let plan = self.plan;
-        let Some(table) = &plan.word_table else {
-            self.check_candidates(cand, base, ws, next_ws);
-            return;
-        };
-        let mut rest = cand;
-        if let Some(keys) = &mut self.keys {
-            if !keys.has_room() {
-                // SAFETY: the kernel runs only on CPUs with C's features.
-                let (hits, long_hits) = unsafe { keys.flush::<C>(table) };
-                self.cand_ignored += hits;
-                self.cand_ignored_long += long_hits;
-            }
-            // SAFETY: the kernel runs only on CPUs with C's features; a
-            // candidate is a word start, inside the text.
-            rest = unsafe {
-                C::collect_keys(self.text, cand, base, [ws, next_ws], plan.lengths, keys)
-            };
-        }
-        let (mut hits, mut long_hits, mut slow) = (0, 0, 0);
-        while rest != 0 {
-            let bit = rest.trailing_zeros();
-            rest &= rest - 1;
-            let i = base + bit as usize;
-            let len = shr2(ws, next_ws, bit).trailing_zeros() as usize;
-            match self.text.get(i..i + 16) {
-                Some(b) if len <= WordTable::PAIR_MAX => {
-                    let lo = u64::from_le_bytes(b[..8].try_into().unwrap());
-                    let hi = u64::from_le_bytes(b[8..].try_into().unwrap());
-                    let (hit, long) = table.lookup(lo, hi, len);
-                    hits += hit;
-                    long_hits += long;
+        let rest = match (&plan.word_table, &mut self.keys) {
+            (Some(table), Some(keys)) => {
+                if !keys.has_room() {
+                    // SAFETY: the kernel runs only on CPUs with C's features.
+                    let (hits, long_hits) = unsafe { keys.flush::<C>(table) };
+                    self.cand_ignored += hits;
+                    self.cand_ignored_long += long_hits;
                 }
-                _ => slow |= 1 << bit,
+                // SAFETY: the kernel runs only on CPUs with C's features; a
+                // candidate is a word start, inside the text.
+                unsafe { C::collect_keys(self.text, cand, base, [ws, next_ws], plan.lengths, keys) }
             }
-        }
-        self.cand_ignored += hits;
-        self.cand_ignored_long += long_hits;
-        if slow != 0 {
-            self.check_candidates(slow, base, ws, next_ws);
+            _ => cand,
+        };
+        if rest != 0 {
+            self.check_candidates(rest, base, ws, next_ws);
         }
     }
 
