@@ -184,7 +184,7 @@ pub(crate) trait Classify {
                     // `& (LEN - 1)`: in range (the buffer has room for the
                     // block), and this lets the compiler drop the checks.
                     keys.short[ns & (KeyBuf::LEN - 1)] =
-                        WordTable::key(WordTable::low_bytes(lo, len + 1), len as u64);
+                        WordTable::key(WordTable::low_bytes(lo, len), len as u64);
                     keys.lo[np & (KeyBuf::LEN - 1)] = lo;
                     keys.hi[np & (KeyBuf::LEN - 1)] =
                         WordTable::key(WordTable::low_bytes(hi, len.saturating_sub(8)), len as u64);
