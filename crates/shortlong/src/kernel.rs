@@ -20,8 +20,9 @@
 //!   `ws & starts << len & eq(b0) << len & ... & eq(b_last) << 1`. It only
 //!   looks behind, so each batch is settled at once. A large list goes
 //!   through candidates (word starts whose first byte begins some entry),
-//!   each looked up exactly. Ignored words that are also long are taken
-//!   back out.
+//!   each looked up exactly: their keys are collected into a buffer
+//!   ([`KeyBuf`]) and looked up in bulk. Ignored words that are also long
+//!   are taken back out.
 //!
 //! Batches run as a software pipeline one deep: batch t is classified (its
 //! masks stored lane by lane) while batch t - 1 goes through the lane stage.
@@ -494,8 +495,9 @@ impl ShortSet {
 
 /// The ignore entries of at most 15 bytes, each found with one probe of a
 /// perfect hash (each entry alone in its slot): the large-list path's
-/// lookup, one word at a time or eight at a time with a vector gather
-/// ([`Classify::lookup_words`]). Two tables:
+/// lookup, of the keys in a [`KeyBuf`] (eight at a time with a vector
+/// gather where the backend can: [`Classify::short_hits`]) or of one word
+/// ([`WordTable::lookup_at`]). Two tables:
 /// - `short`, for entries of at most 7 bytes: a slot is the entry's key,
 ///   its bytes as a little-endian `u64` (zero-padded) with its length in
 ///   bits 56..59 ([`WordTable::key`]), so one `u64` settles a word;
