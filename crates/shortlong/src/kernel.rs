@@ -723,7 +723,10 @@ impl KeyBuf {
     /// text. (The closures only move a pointer: a closure does not inherit
     /// the backend's target features, so no kernel code runs in one.)
     fn take() -> Box<Self> {
-        let buf = KEY_BUFS.with(|cell| cell.take()).unwrap_or_else(|| {
+        // `try_with`: a call from another thread-local's destructor, after
+        // this one's, allocates a buffer of its own.
+        let kept = KEY_BUFS.try_with(|cell| cell.take()).ok().flatten();
+        let buf = kept.unwrap_or_else(|| {
             Box::new(KeyBuf {
                 short: [0; KeyBuf::LEN],
                 lo: [0; KeyBuf::LEN],
@@ -739,7 +742,8 @@ impl KeyBuf {
     /// Return a flushed buffer for the thread's next call.
     fn give_back(buf: Box<Self>) {
         debug_assert!(buf.n_short == 0 && buf.n_pairs == 0);
-        KEY_BUFS.with(|cell| cell.set(Some(buf)));
+        // (Dropped instead when the thread-local is already destroyed.)
+        let _ = KEY_BUFS.try_with(|cell| cell.set(Some(buf)));
     }
 
     /// Has a block room?

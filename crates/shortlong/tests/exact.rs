@@ -735,3 +735,42 @@ fn long_texts_counted_in_pieces_equal_the_oracle() {
         }
     }
 }
+
+/// A large list counted from a thread-local's destructor, before or after
+/// the kernel's own buffer of keys is destroyed (the order is not
+/// specified): it counts exactly, with a buffer of its own if need be.
+#[test]
+fn large_lists_from_a_thread_local_destructor() {
+    struct Late;
+    impl Drop for Late {
+        fn drop(&mut self) {
+            let list = ["of", "the", "a", "to", "in", "and", "abcdefghij"];
+            let o = Options::new(8, list).unwrap();
+            let text = "the rest of the abcdefghij and a sentence to count in ".repeat(40);
+            let want = naive(&text, 8, &list);
+            for b in shortlong::Backend::available() {
+                assert_eq!(
+                    shortlong::count_with(b, text.as_bytes(), &o, Errors::Strict),
+                    Ok(want)
+                );
+            }
+        }
+    }
+    thread_local!(static LATE: Late = const { Late });
+    std::thread::spawn(|| {
+        LATE.with(|_| {});
+        // The kernel's buffer is made on this thread after `Late` (a large
+        // list: more distinct bytes than the mask matcher takes), so it is
+        // destroyed before `Late` is dropped where destructors run in the
+        // reverse order.
+        let o = Options::new(8, ["of", "the", "a", "to", "in", "abcdefghij"]).unwrap();
+        let _ = shortlong::count_with(
+            shortlong::Backend::best(),
+            b"of the people by the people",
+            &o,
+            Errors::Strict,
+        );
+    })
+    .join()
+    .unwrap();
+}
