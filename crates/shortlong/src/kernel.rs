@@ -179,16 +179,14 @@ pub(crate) trait Classify {
             let len = shr2(ws[0], ws[1], bit).trailing_zeros() as usize;
             match text.get(i..i + 16) {
                 Some(b) if len <= WordTable::PAIR_MAX => {
-                    let lo = u64::from_le_bytes(b[..8].try_into().unwrap());
-                    let hi = u64::from_le_bytes(b[8..].try_into().unwrap());
+                    let (lo, hi) = two_words(b);
+                    let (key, key2) = WordTable::keys(lo, hi, len);
                     let short = len <= WordTable::SHORT_MAX;
                     // `& (LEN - 1)`: in range (the buffer has room for the
                     // block), and this lets the compiler drop the checks.
-                    keys.short[ns & (KeyBuf::LEN - 1)] =
-                        WordTable::key(WordTable::low_bytes(lo, len), len as u64);
+                    keys.short[ns & (KeyBuf::LEN - 1)] = key;
                     keys.lo[np & (KeyBuf::LEN - 1)] = lo;
-                    keys.hi[np & (KeyBuf::LEN - 1)] =
-                        WordTable::key(WordTable::low_bytes(hi, len.saturating_sub(8)), len as u64);
+                    keys.hi[np & (KeyBuf::LEN - 1)] = key2;
                     ns += usize::from(short);
                     np += usize::from(!short && lengths >> len & 1 != 0);
                 }
@@ -377,6 +375,34 @@ struct MaskEntry {
     long: bool,
 }
 
+/// The first 16 bytes of `b` as two little-endian words.
+#[inline(always)]
+fn two_words(b: &[u8]) -> (u64, u64) {
+    (
+        u64::from_le_bytes(b[..8].try_into().unwrap()),
+        u64::from_le_bytes(b[8..16].try_into().unwrap()),
+    )
+}
+
+/// `word` (at most 16 bytes), zero-padded, as two little-endian words.
+fn padded_words(word: &[u8]) -> (u64, u64) {
+    let mut b = [0u8; 16];
+    b[..word.len()].copy_from_slice(word);
+    two_words(&b)
+}
+
+/// The two words of the 16 bytes at `text[i..]`, read in place when they
+/// are there to read (a copy through a stack buffer stalls); else the
+/// `len` bytes of the word there, zero-padded. Bytes past the word's `len`
+/// are unspecified.
+#[inline(always)]
+fn words_at(text: &[u8], i: usize, len: usize) -> (u64, u64) {
+    match text.get(i..i + 16) {
+        Some(b) => two_words(b),
+        None => padded_words(&text[i..i + len]),
+    }
+}
+
 /// A hash set of the ignore entries of at most 16 bytes, keyed by the
 /// entry's bytes as two little-endian `u64` (zero-padded) and its length:
 /// one multiply and usually one probe per candidate word, where a binary
@@ -396,16 +422,6 @@ impl ShortSet {
         (h >> shift) as usize
     }
 
-    fn key(word: &[u8]) -> (u64, u64) {
-        let mut b = [0u8; 16];
-        b[..word.len()].copy_from_slice(word);
-        let (lo, hi) = b.split_at(8);
-        (
-            u64::from_le_bytes(lo.try_into().unwrap()),
-            u64::from_le_bytes(hi.try_into().unwrap()),
-        )
-    }
-
     /// A set of `entries` (each 1 to 16 bytes), each with its "long" flag.
     fn new<'e>(entries: impl Iterator<Item = (&'e [u8], bool)>) -> Self {
         let entries: Vec<(&[u8], bool)> = entries.collect();
@@ -418,7 +434,7 @@ impl ShortSet {
             shift: 64 - bits,
         };
         for (e, long) in entries {
-            let (lo, hi) = Self::key(e);
+            let (lo, hi) = padded_words(e);
             let mask = set.slots.len() - 1;
             let mut i = Self::hash(lo, hi, e.len(), set.shift);
             while set.slots[i].2 != 0 {
@@ -433,21 +449,11 @@ impl ShortSet {
     /// bytes are there to read (a copy through a stack buffer stalls).
     #[inline(always)]
     fn key_at(text: &[u8], i: usize, len: usize) -> (u64, u64) {
-        match text.get(i..i + 16) {
-            Some(b) => {
-                let lo = u64::from_le_bytes(b[..8].try_into().unwrap());
-                let hi = u64::from_le_bytes(b[8..].try_into().unwrap());
-                let keep = |n: usize| {
-                    if n >= 8 {
-                        u64::MAX
-                    } else {
-                        (1u64 << (8 * n)) - 1
-                    }
-                };
-                (lo & keep(len), hi & keep(len.saturating_sub(8)))
-            }
-            None => Self::key(&text[i..i + len]),
-        }
+        let (lo, hi) = words_at(text, i, len);
+        (
+            WordTable::low_bytes(lo, len),
+            WordTable::low_bytes(hi, len.saturating_sub(8)),
+        )
     }
 
     /// Is `text[i..i + len]` (1 to 16 bytes) in the set, and is it long?
@@ -477,7 +483,7 @@ impl ShortSet {
     /// Is `word` (1 to 16 bytes) in the set?
     #[cfg(test)]
     fn contains(&self, word: &[u8]) -> bool {
-        let (lo, hi) = Self::key(word);
+        let (lo, hi) = padded_words(word);
         let mask = self.slots.len() - 1;
         let mut i = Self::hash(lo, hi, word.len(), self.shift);
         loop {
@@ -556,6 +562,18 @@ impl WordTable {
         }
     }
 
+    /// The keys of a word of `len` bytes (1 to 15) whose first 16 bytes
+    /// (those past its end: any) are `lo`, `hi`: as a word of at most 7
+    /// bytes (its key in `short`), and as a longer one (the key of its rest,
+    /// in `pairs` after `lo`). Only the one for its length means anything.
+    #[inline(always)]
+    pub(crate) fn keys(lo: u64, hi: u64, len: usize) -> (u64, u64) {
+        (
+            Self::key(Self::low_bytes(lo, len), len as u64),
+            Self::key(Self::low_bytes(hi, len.saturating_sub(8)), len as u64),
+        )
+    }
+
     /// A perfect hash of distinct inputs (with their slots), or `None`
     /// when no multiplier tried puts each alone in a table of at most
     /// 2^[`Self::MAX_BITS`] slots (lists of many hundreds).
@@ -609,16 +627,12 @@ impl WordTable {
         for &(e, long) in entries {
             debug_assert!((1..=Self::PAIR_MAX).contains(&e.len()));
             let flag = if long { Self::LONG } else { 0 };
-            let mut b = [0u8; 16];
-            b[..e.len()].copy_from_slice(e);
-            let lo = u64::from_le_bytes(b[..8].try_into().unwrap());
-            let hi = u64::from_le_bytes(b[8..].try_into().unwrap());
+            let (lo, hi) = padded_words(e);
+            let (key, key2) = Self::keys(lo, hi, e.len());
             if e.len() <= Self::SHORT_MAX {
-                let key = Self::key(lo, e.len() as u64);
                 short.push((key, key | flag));
             } else {
-                let key = Self::key(hi, e.len() as u64);
-                pairs.push((Self::pair_input(lo, key), [lo, key | flag]));
+                pairs.push((Self::pair_input(lo, key2), [lo, key2 | flag]));
             }
         }
         // A list may repeat an entry.
@@ -645,9 +659,8 @@ impl WordTable {
     #[inline(always)]
     pub(crate) fn lookup(&self, lo: u64, hi: u64, len: usize) -> (u64, u64) {
         debug_assert!((1..=Self::PAIR_MAX).contains(&len));
-        let short = self.short_hit(Self::key(Self::low_bytes(lo, len), len as u64));
-        let key2 = Self::key(Self::low_bytes(hi, len.saturating_sub(8)), len as u64);
-        let pair = self.pair_hit(lo, key2);
+        let (key, key2) = Self::keys(lo, hi, len);
+        let (short, pair) = (self.short_hit(key), self.pair_hit(lo, key2));
         if len <= Self::SHORT_MAX {
             short
         } else {
@@ -673,20 +686,10 @@ impl WordTable {
         (hit as u64, (hit & (b & Self::LONG != 0)) as u64)
     }
 
-    /// [`WordTable::lookup`] of `text[i..i + len]`, read in place when 16
-    /// bytes are there to read (a copy through a stack buffer stalls).
+    /// [`WordTable::lookup`] of `text[i..i + len]`.
     #[inline(always)]
     pub(crate) fn lookup_at(&self, text: &[u8], i: usize, len: usize) -> (u64, u64) {
-        let mut b = [0u8; 16];
-        let bytes = match text.get(i..i + 16) {
-            Some(b) => b,
-            None => {
-                b[..len].copy_from_slice(&text[i..i + len]);
-                &b[..]
-            }
-        };
-        let lo = u64::from_le_bytes(bytes[..8].try_into().unwrap());
-        let hi = u64::from_le_bytes(bytes[8..].try_into().unwrap());
+        let (lo, hi) = words_at(text, i, len);
         self.lookup(lo, hi, len)
     }
 }
@@ -696,10 +699,10 @@ thread_local! {
     static KEY_BUFS: std::cell::Cell<Option<Box<KeyBuf>>> = const { std::cell::Cell::new(None) };
 }
 
-/// Keys of candidate words, built block by block in vectors
-/// ([`Classify::collect_keys`]) and looked up in bulk ([`KeyBuf::flush`]):
-/// a lookup's load of a table slot, left in the block's code, stalled
-/// each block on its latency. Words of at most 7 bytes as their
+/// Keys of candidate words, built block by block
+/// ([`Classify::collect_keys`], in vectors where the backend can) and
+/// looked up in bulk ([`KeyBuf::flush`]): a lookup's load of a table slot,
+/// left in the block's code, stalled each block on its latency. Words of at most 7 bytes as their
 /// [`WordTable::key`] in `short`; those of 8 to 15 bytes as their first 8
 /// bytes in `lo` and the key of the rest in `hi`.
 #[derive(Clone, Debug)]
@@ -1769,12 +1772,7 @@ impl<const B: usize> Kernel<'_, B> {
         if cand != 0 {
             self.candidates::<C>(cand, base, ws, u64::MAX);
         }
-        if let (Some(keys), Some(table)) = (&mut self.keys, &self.plan.word_table) {
-            // SAFETY: the kernel runs only on CPUs with C's features.
-            let (hits, long_hits) = unsafe { keys.flush::<C>(table) };
-            self.cand_ignored += hits;
-            self.cand_ignored_long += long_hits;
-        }
+        self.flush_keys::<C>();
         let sum = |v: &Lanes<B>| v.iter().sum::<u64>();
         let ignored_long = sum(&self.ignored_long) + self.cand_ignored_long;
         Counts {
@@ -1791,22 +1789,30 @@ impl<const B: usize> Kernel<'_, B> {
     #[inline(always)]
     fn candidates<C: Classify>(&mut self, cand: u64, base: usize, ws: u64, next_ws: u64) {
         let plan = self.plan;
+        if self.keys.as_ref().is_some_and(|keys| !keys.has_room()) {
+            self.flush_keys::<C>();
+        }
         let rest = match (&plan.word_table, &mut self.keys) {
-            (Some(table), Some(keys)) => {
-                if !keys.has_room() {
-                    // SAFETY: the kernel runs only on CPUs with C's features.
-                    let (hits, long_hits) = unsafe { keys.flush::<C>(table) };
-                    self.cand_ignored += hits;
-                    self.cand_ignored_long += long_hits;
-                }
-                // SAFETY: the kernel runs only on CPUs with C's features; a
-                // candidate is a word start, inside the text.
-                unsafe { C::collect_keys(self.text, cand, base, [ws, next_ws], plan.lengths, keys) }
-            }
+            // SAFETY: the kernel runs only on CPUs with C's features; a
+            // candidate is a word start, inside the text.
+            (Some(_), Some(keys)) => unsafe {
+                C::collect_keys(self.text, cand, base, [ws, next_ws], plan.lengths, keys)
+            },
             _ => cand,
         };
         if rest != 0 {
             self.check_candidates(rest, base, ws, next_ws);
+        }
+    }
+
+    /// Look up the buffered keys, if any, into the candidates' counts.
+    #[inline(always)]
+    fn flush_keys<C: Classify>(&mut self) {
+        if let (Some(keys), Some(table)) = (&mut self.keys, &self.plan.word_table) {
+            // SAFETY: the kernel runs only on CPUs with C's features.
+            let (hits, long_hits) = unsafe { keys.flush::<C>(table) };
+            self.cand_ignored += hits;
+            self.cand_ignored_long += long_hits;
         }
     }
 
@@ -1957,16 +1963,12 @@ mod tests {
         ] {
             // The slot a word's hash points to, in the table for its length.
             let slot = |w: &[u8]| {
-                let mut b = [0u8; 16];
-                b[..w.len()].copy_from_slice(w);
-                let lo = u64::from_le_bytes(b[..8].try_into().unwrap());
-                let hi = u64::from_le_bytes(b[8..].try_into().unwrap());
-                let len = w.len() as u64;
+                let (lo, hi) = padded_words(w);
+                let (key, key2) = WordTable::keys(lo, hi, w.len());
                 if w.len() <= WordTable::SHORT_MAX {
-                    WordTable::hash(WordTable::key(lo, len), table.short_hash)
+                    WordTable::hash(key, table.short_hash)
                 } else {
-                    let key = WordTable::key(hi, len);
-                    WordTable::hash(WordTable::pair_input(lo, key), table.pair_hash)
+                    WordTable::hash(WordTable::pair_input(lo, key2), table.pair_hash)
                 }
             };
             let target = slot(e.as_bytes());
