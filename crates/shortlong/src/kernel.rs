@@ -51,40 +51,46 @@ pub(crate) struct Masks {
     /// bytes: C2 85, C2 A0; 3 bytes: E1 9A 80, E2 80 80..8A, E2 80 A8,
     /// E2 80 A9, E2 80 AF, E2 81 9F, E3 80 80), as far as they lie in it.
     pub multi_ws: u64,
-    /// The rest of them, in the next block (bits 0 and 1 at most).
+    /// The leads of such whitespace at bytes 62 and 63 (bits 0 and 1):
+    /// the rest of it lies in the next block (see [`block_words`]).
     pub multi_spill: u64,
     /// Continuation bytes (80..BF).
     pub cont: u64,
 }
 
 impl Masks {
-    /// `multi_ws` and `multi_spill` from the lead bytes of the block's 2-
-    /// and 3-byte whitespace. Without a branch: a classifier calls it where
-    /// it already knows that the block may have such whitespace (a second
+    /// `multi_ws` and `multi_spill` from the lead bytes of the block's
+    /// multi-byte whitespace, 2- and 3-byte alike: a space covers its lead,
+    /// the byte after it, and the byte after that where that is a
+    /// continuation byte (in UTF-8 the byte after a 2-byte character never
+    /// is, the third byte of a 3-byte one always is). One lead mask where
+    /// there were two (one mask instruction and a few shifts fewer a block
+    /// of CJK text). Without a branch: a classifier calls it where it
+    /// already knows that the block may have such whitespace (a second
     /// branch on whether it has, in the kernel, was taken for about every
     /// other block of CJK text).
     #[inline(always)]
-    pub(crate) fn with_leads(ascii_ws: u64, lead2: u64, lead3: u64, cont: u64) -> Masks {
+    pub(crate) fn with_lead(ascii_ws: u64, lead: u64, cont: u64) -> Masks {
         Masks {
             ascii_ws,
-            multi_ws: lead2 | (lead2 << 1) | lead3 | (lead3 << 1) | (lead3 << 2),
-            multi_spill: (lead2 >> 63) | (lead3 >> 63) | (lead3 >> 62),
+            multi_ws: lead | (lead << 1) | ((lead << 2) & cont),
+            multi_spill: lead >> 62,
             cont,
         }
     }
 
-    /// [`Masks::with_leads`] for classifiers that find the lead bytes
+    /// [`Masks::with_lead`] for classifiers that find the lead bytes
     /// first: blocks without any skip the shifts.
     #[inline(always)]
-    pub(crate) fn from_leads(ascii_ws: u64, lead2: u64, lead3: u64, cont: u64) -> Masks {
-        if lead2 | lead3 == 0 {
+    pub(crate) fn from_lead(ascii_ws: u64, lead: u64, cont: u64) -> Masks {
+        if lead == 0 {
             Masks {
                 ascii_ws,
                 cont,
                 ..Masks::default()
             }
         } else {
-            Masks::with_leads(ascii_ws, lead2, lead3, cont)
+            Masks::with_lead(ascii_ws, lead, cont)
         }
     }
 }
@@ -1446,10 +1452,13 @@ const ANY: u8 = 4;
 
 /// A block's whitespace, its non-space code points (continuation bytes
 /// compressed out) and how many code points it has. `spill` carries the
-/// bytes of a multi-byte space into the next block.
+/// leads of multi-byte spaces at the end of the block before (bits 0 and 1,
+/// as [`Masks::multi_spill`]) into this one: a lead at byte 63 covers byte
+/// 0, and either lead covers the next byte where that is a continuation
+/// byte (see [`Masks::with_lead`]).
 #[inline(always)]
 fn block_words<C: Classify>(mk: &Masks, spill: &mut u64) -> (u64, u64, u64) {
-    let w = mk.ascii_ws | mk.multi_ws | *spill;
+    let w = mk.ascii_ws | mk.multi_ws | (*spill >> 1) | (*spill & mk.cont);
     *spill = mk.multi_spill;
     if mk.cont == 0 {
         return (w, !w, 64);

@@ -373,7 +373,7 @@ impl Classify for Portable {
             lead2 |= (two as u64) << i;
             lead3 |= (three as u64) << i;
         }
-        Masks::from_leads(m.ascii_ws, lead2, lead3, m.cont)
+        Masks::from_lead(m.ascii_ws, lead2 | lead3, m.cont)
     }
 
     /// "the" and "a" from the words at p - 3, p - 2, p - 1 and p: one

@@ -389,14 +389,13 @@ impl Avx512 {
                     _mm512_permutex2var_epi8(s1lo, v1, s1hi),
                     _mm512_permutex2var_epi8(s2lo, v2, s2hi),
                 );
-                let lead2 = _mm512_mask_test_epi8_mask(high, both, splat!(SEQ_C2));
-                let lead3 = _mm512_mask_test_epi8_mask(
+                let lead = _mm512_mask_test_epi8_mask(
                     high,
                     both,
-                    splat!(SEQ_E1 | SEQ_E2_80 | SEQ_E2_81 | SEQ_E3),
+                    splat!(SEQ_C2 | SEQ_E1 | SEQ_E2_80 | SEQ_E2_81 | SEQ_E3),
                 );
                 // (No second branch on whether it has any.)
-                return Masks::with_leads(ascii_ws, lead2, lead3, cont);
+                return Masks::with_lead(ascii_ws, lead, cont);
             }
             Masks {
                 ascii_ws,
@@ -906,7 +905,7 @@ impl Classify for Avx2 {
         }
         // SAFETY: as above.
         let (a, b) = unsafe { (avx2_half(p), avx2_half(p.add(32))) };
-        Masks::from_leads(j(a.0, b.0), j(a.1, b.1), j(a.2, b.2), j(a.3, b.3))
+        Masks::from_lead(j(a.0, b.0), j(a.1, b.1) | j(a.2, b.2), j(a.3, b.3))
     }
 
     #[inline(always)]
@@ -1025,7 +1024,7 @@ impl Classify for Sse2 {
             lead3 |= l3 << (16 * q);
             cont |= c << (16 * q);
         }
-        Masks::from_leads(ws, lead2, lead3, cont)
+        Masks::from_lead(ws, lead2 | lead3, cont)
     }
 
     #[inline(always)]
