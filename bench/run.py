@@ -435,9 +435,9 @@ def run(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         f"{r_c:.2f}x a no-op CFFI call (median of paired runs)",
     )
 
-    big = (sample * (256_000_000 // n + 1))[: 256 << 20]
+    big = (sample * ((256 << 20) // n + 1))[: 256 << 20]
     big = big[: big.rfind(b" ")]  # end at a word boundary (whole characters)
-    w = f"one {len(big) >> 20} MB text (bytes)"
+    w = f"one {len(big) / (1 << 20):.0f} MiB text (bytes)"
     print(w)
     import numpy as np
 
