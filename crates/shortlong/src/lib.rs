@@ -291,6 +291,17 @@ impl Counter {
             .feed_with(&self.opts, chunk, false, Some(&region))
     }
 
+    /// [`Counter::feed`] of a chunk that is valid generalised UTF-8 by
+    /// construction (code units transcoded by this crate): its regions are
+    /// counted without being checked again.
+    pub(crate) fn feed_valid(&mut self, chunk: &[u8]) {
+        let (opts, backend) = (&self.opts, Backend::best());
+        let region = |r: &[u8]| Some(backend.count_region(r, opts));
+        self.machine
+            .feed_with(&self.opts, chunk, false, Some(&region))
+            .expect("valid generalised UTF-8");
+    }
+
     /// Counts of the words completed so far (the last word may still grow).
     pub fn counts(&self) -> Counts {
         self.machine.counts()

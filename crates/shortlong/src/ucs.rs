@@ -100,9 +100,7 @@ pub fn count_units(units: &[u8], width: UnitWidth, opts: &Options) -> Result<Cou
                 }
             }
         }
-        counter
-            .feed(&buf)
-            .expect("transcoded units are valid generalised UTF-8");
+        counter.feed_valid(&buf);
     }
     Ok(counter
         .finish()
