@@ -299,10 +299,13 @@ fn backends_on_the_seed_table() {
 
 /// Long words of 2-, 3- and 4-byte characters at every `longer_than` a
 /// window covers: a 64-byte block then holds as few as 16 code points, so the
-/// window looks back across up to 4 blocks.
+/// window looks back across up to 4 blocks. From 64 on, run lengths: words
+/// across many blocks, and ones that end just short of the limit.
 #[test]
 fn backends_on_long_multibyte_words() {
-    for n in [1u64, 8, 15, 16, 17, 31, 32, 33, 47, 48, 49, 62, 63, 64] {
+    for n in [
+        1u64, 8, 15, 16, 17, 31, 32, 33, 47, 48, 49, 62, 63, 64, 65, 100, 128, 200,
+    ] {
         let o = Options::new(n, ["the", "a"]).unwrap();
         for ch in ["ж", "中", "😀", "a😀", "😀😀😀x"] {
             let mut text = String::new();
