@@ -297,6 +297,34 @@ fn backends_on_the_seed_table() {
     }
 }
 
+/// Small (mask-matched) lists whose entries have the same length in bytes
+/// but not in code points, so that some are long and some not, in texts long
+/// enough for whole batches, with every kind of space around the words, at
+/// every alignment.
+#[test]
+fn backends_on_small_lists_of_short_entries() {
+    let lists: [&[&str]; 4] = [
+        &["é", "of", "a"],
+        &["中", "the", "ab", "ж"],
+        &["x", "yz", "é", "the", "中"],
+        &["of", "in", "to", "an"],
+    ];
+    for list in lists {
+        for n in [0u64, 1, 2, 8] {
+            let o = Options::new(n, list.iter().copied()).unwrap();
+            let mut text = String::new();
+            for (i, s) in spaces().into_iter().enumerate() {
+                for w in list.iter().chain(&["the", "é中", "abc", "ofé", "xof"]) {
+                    text.push_str(w);
+                    text.push(if i % 2 == 0 { s } else { ' ' });
+                    text.push(s);
+                }
+            }
+            all_backends_agree(text.as_bytes(), &o, Errors::Strict);
+        }
+    }
+}
+
 /// Long words of 2-, 3- and 4-byte characters at every `longer_than` a
 /// window covers: a 64-byte block then holds as few as 16 code points, so the
 /// window looks back across up to 4 blocks. From 64 on, run lengths: words
