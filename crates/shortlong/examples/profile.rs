@@ -18,10 +18,14 @@ fn main() {
             .expect("backend not available"),
     };
     let text = std::fs::read(path).expect("read");
+    // PROFILE_LONGER_THAN (default 8) and PROFILE_IGNORE (entries separated
+    // by commas; default "the" and "a").
+    let longer_than: u64 = std::env::var("PROFILE_LONGER_THAN").map_or(8, |s| s.parse().unwrap());
     let o = match std::env::var("PROFILE_IGNORE") {
-        Ok(list) => Options::new(8, list.split(',').filter(|w| !w.is_empty())).unwrap(),
-        Err(_) => Options::default(),
-    };
+        Ok(list) => Options::new(longer_than, list.split(',').filter(|w| !w.is_empty())),
+        Err(_) => Options::new(longer_than, ["the", "a"]),
+    }
+    .unwrap();
     let t0 = Instant::now();
     let mut total = 0;
     // PROFILE_STR: count it as a `str` (count_str, no UTF-8 check).

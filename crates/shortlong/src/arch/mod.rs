@@ -413,10 +413,10 @@ impl Classify for Portable {
     }
 
     #[inline(always)]
-    unsafe fn eq_each(p: *const u8, bytes: &[u8], out: &mut [u64]) {
-        for (j, &x) in bytes.iter().enumerate() {
+    unsafe fn eq_each(p: *const u8, bytes: &[u8], mut put: impl FnMut(usize, u64)) {
+        for (r, &x) in bytes.iter().enumerate() {
             // SAFETY: forwarded contract.
-            out[j] = unsafe { Self::eq_any(p, &[x]) };
+            put(r, unsafe { Self::eq_any(p, &[x]) });
         }
     }
 

@@ -663,12 +663,12 @@ impl Classify for Avx512 {
     }
 
     #[inline(always)]
-    unsafe fn eq_each(p: *const u8, bytes: &[u8], out: &mut [u64]) {
+    unsafe fn eq_each(p: *const u8, bytes: &[u8], mut put: impl FnMut(usize, u64)) {
         // SAFETY: p..p+64 readable (caller); AVX-512 BW enabled by the caller.
         unsafe {
             let v = _mm512_loadu_si512(p.cast());
-            for (j, &b) in bytes.iter().enumerate() {
-                out[j] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b as i8));
+            for (r, &b) in bytes.iter().enumerate() {
+                put(r, _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b as i8)));
             }
         }
     }
@@ -925,16 +925,16 @@ impl Classify for Avx2 {
     }
 
     #[inline(always)]
-    unsafe fn eq_each(p: *const u8, bytes: &[u8], out: &mut [u64]) {
+    unsafe fn eq_each(p: *const u8, bytes: &[u8], mut put: impl FnMut(usize, u64)) {
         // SAFETY: p..p+64 readable (caller); AVX2 enabled by the caller.
         unsafe {
             let lo = _mm256_loadu_si256(p.cast());
             let hi = _mm256_loadu_si256(p.add(32).cast());
-            for (j, &b) in bytes.iter().enumerate() {
+            for (r, &b) in bytes.iter().enumerate() {
                 let s = _mm256_set1_epi8(b as i8);
                 let a = _mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, s)) as u32 as u64;
                 let c = _mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, s)) as u32 as u64;
-                out[j] = a | c << 32;
+                put(r, a | c << 32);
             }
         }
     }
@@ -1045,10 +1045,10 @@ impl Classify for Sse2 {
     }
 
     #[inline(always)]
-    unsafe fn eq_each(p: *const u8, bytes: &[u8], out: &mut [u64]) {
-        for (j, &b) in bytes.iter().enumerate() {
+    unsafe fn eq_each(p: *const u8, bytes: &[u8], mut put: impl FnMut(usize, u64)) {
+        for (r, &b) in bytes.iter().enumerate() {
             // SAFETY: forwarded contract.
-            out[j] = unsafe { Self::eq_any(p, &[b]) };
+            put(r, unsafe { Self::eq_any(p, &[b]) });
         }
     }
 
