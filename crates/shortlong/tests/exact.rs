@@ -297,6 +297,72 @@ fn backends_on_the_seed_table() {
     }
 }
 
+/// Invalid sequences in texts long enough for the kernel: every backend,
+/// under every `Errors`, counts as the oracle does (the stretches between
+/// errors go through the kernel, the words around each error through the
+/// oracle), whole and fed in chunks. Errors next to spaces, inside runs
+/// without spaces, in place of a space's bytes, at both ends, and cut by
+/// the end of the text.
+#[test]
+fn invalid_sequences_are_counted_around() {
+    let bad: [&[u8]; 9] = [
+        b"\xFF",
+        b"\xC3",
+        b"\xE3\x80",
+        b"\xF0\x9F\x98",
+        b"\x80\x80",
+        b"\xED\xA0\x80", // a surrogate: valid under SurrogatePass only
+        b"\xC0\xAF",
+        b"\xE3\xE3\x80\x80", // a bad lead, then U+3000
+        b"\xC2",             // a space's lead without its second byte
+    ];
+    let words = ["the", "encyclopedia", "é中😀abcdef", "a", "ж", "x"];
+    let spaces = spaces();
+    let o = Options::new(8, ["the", "a", "of"]).unwrap();
+    let mut x = 12345u64;
+    let mut next = move || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 33) as usize
+    };
+    for round in 0..60 {
+        let mut t: Vec<u8> = Vec::new();
+        if round % 4 == 1 {
+            t.extend_from_slice(bad[next() % bad.len()]);
+        }
+        while t.len() < 1500 + 50 * round {
+            t.extend_from_slice(words[next() % words.len()].as_bytes());
+            if next() % 5 == 0 {
+                t.extend_from_slice(bad[next() % bad.len()]);
+            }
+            if next() % 9 != 0 {
+                let mut b = [0; 4];
+                t.extend_from_slice(spaces[next() % spaces.len()].encode_utf8(&mut b).as_bytes());
+            }
+        }
+        if round % 3 == 0 {
+            t.extend_from_slice(b"\xF0\x9F"); // cut by the end
+        }
+        for errors in [Errors::Strict, Errors::Replace, Errors::SurrogatePass] {
+            let want = shortlong::scalar::count(&t, &o, errors);
+            for b in shortlong::Backend::available() {
+                assert_eq!(
+                    shortlong::count_with(b, &t, &o, errors),
+                    want,
+                    "{b:?} {errors:?} round {round}"
+                );
+            }
+            let cuts: Vec<usize> = (1..t.len() / 700).map(|k| 700 * k + k % 3).collect();
+            assert_eq!(
+                feed_cut(&t, &cuts, &o, errors),
+                want,
+                "{errors:?} round {round}, in chunks"
+            );
+        }
+    }
+}
+
 /// Small (mask-matched) lists whose entries have the same length in bytes
 /// but not in code points, so that some are long and some not, in texts long
 /// enough for whole batches, with every kind of space around the words, at
