@@ -300,9 +300,9 @@ fn backends_on_the_seed_table() {
 /// Invalid sequences in texts long enough for the kernel: every backend,
 /// under every `Errors`, counts as the oracle does (the stretches between
 /// errors go through the kernel, the words around each error through the
-/// oracle), whole and fed in chunks. Errors next to spaces, inside runs
-/// without spaces, in place of a space's bytes, at both ends, and cut by
-/// the end of the text.
+/// oracle), whole and fed in chunks. Errors dense and sparse, next to
+/// spaces, inside runs without spaces, in place of a space's bytes, at both
+/// ends, and cut by the end of the text.
 #[test]
 fn invalid_sequences_are_counted_around() {
     let bad: [&[u8]; 9] = [
@@ -331,9 +331,12 @@ fn invalid_sequences_are_counted_around() {
         if round % 4 == 1 {
             t.extend_from_slice(bad[next() % bad.len()]);
         }
-        while t.len() < 1500 + 50 * round {
+        // Dense errors (the oracle takes runs of the text), and sparse ones
+        // (the kernel takes the stretches between them).
+        let every = if round % 2 == 0 { 5 } else { 150 };
+        while t.len() < 3000 + 100 * round {
             t.extend_from_slice(words[next() % words.len()].as_bytes());
-            if next() % 5 == 0 {
+            if next() % every == 0 {
                 t.extend_from_slice(bad[next() % bad.len()]);
             }
             if next() % 9 != 0 {
