@@ -181,14 +181,11 @@ fn count_around_errors(
     opts: &Options,
     errors: Errors,
 ) -> Result<Counts, Utf8Error> {
-    let region = |r: &[u8]| fast_counts(backend, r, opts, errors);
+    // What simdutf8 passed is valid: the kernel counts it unchecked.
+    let region = unchecked_regions(backend, opts);
     let mut m = scalar::Machine::new(errors);
     let mut rest = text;
     while let Err(e) = simdutf8::compat::from_utf8(rest) {
-        // Valid up to the error: its words before the last space before it
-        // go through the kernel. The error's own words, to the first space
-        // after it (the decoder's maximal subpart, as `error_len` gives it,
-        // ends where the oracle's does), or to the end, through the oracle.
         let upto = e.valid_up_to();
         if upto < MIN_CLEAN {
             let cut = whitespace::after_next_space(rest, DIRTY_RUN).unwrap_or(rest.len());
@@ -196,6 +193,10 @@ fn count_around_errors(
             rest = &rest[cut..];
             continue;
         }
+        // Valid up to the error: its words before the last space before it
+        // go through the kernel. The error's own words, to the first space
+        // after it (the decoder's maximal subpart, as `error_len` gives it,
+        // ends where the oracle's does), or to the end, through the oracle.
         let clean = whitespace::after_last_space(&rest[..upto], 0).unwrap_or(0);
         let bad_end = e.error_len().map_or(rest.len(), |n| upto + n);
         let cut = whitespace::after_next_space(rest, bad_end).unwrap_or(rest.len());
@@ -205,6 +206,12 @@ fn count_around_errors(
     }
     m.feed_with(opts, rest, false, Some(&region))?;
     m.finish(opts)
+}
+
+/// A region counter for the machine ([`scalar::Machine::feed_with`]) on
+/// text known to be valid (generalised) UTF-8: the kernel, no check.
+fn unchecked_regions(backend: Backend, opts: &Options) -> impl Fn(&[u8]) -> Option<Counts> + '_ {
+    move |r| Some(backend.count_region(r, opts))
 }
 
 /// A text longer than twice this is validated and counted a piece at a time
@@ -353,8 +360,7 @@ impl Counter {
     /// construction (code units transcoded by this crate): its regions are
     /// counted without being checked again.
     pub(crate) fn feed_valid(&mut self, chunk: &[u8]) {
-        let (opts, backend) = (&self.opts, Backend::best());
-        let region = |r: &[u8]| Some(backend.count_region(r, opts));
+        let region = unchecked_regions(Backend::best(), &self.opts);
         self.machine
             .feed_with(&self.opts, chunk, false, Some(&region))
             .expect("valid generalised UTF-8");

@@ -357,7 +357,7 @@ impl Classify for Portable {
             leads = leads >> 8 | lead << 56;
         }
         // Multi-byte spaces: only where a possible lead byte is.
-        let (mut lead2, mut lead3) = (0, 0);
+        let mut lead = 0;
         while leads != 0 {
             let i = leads.trailing_zeros() as usize;
             leads &= leads - 1;
@@ -370,10 +370,9 @@ impl Classify for Portable {
                 (0xE3, 0x80) => c2 == 0x80,
                 _ => false,
             };
-            lead2 |= (two as u64) << i;
-            lead3 |= (three as u64) << i;
+            lead |= ((two || three) as u64) << i;
         }
-        Masks::from_lead(m.ascii_ws, lead2 | lead3, m.cont)
+        Masks::from_lead(m.ascii_ws, lead, m.cont)
     }
 
     /// "the" and "a" from the words at p - 3, p - 2, p - 1 and p: one

@@ -158,7 +158,8 @@ macro_rules! ascii_ws_lanes {
 /// (unsigned <=), `sub!(v, byte)` (wrapping), `cont!(v)` (80..BF),
 /// `min!(a, b)` (unsigned), `adds!(a, b)` (unsigned, saturated) and
 /// `xor!(v, byte)`, each giving a lane mask (`eq`, `le`, `cont`) or a vector. Returns
-/// `(ascii_ws, lead2, lead3, cont)`; see [`Masks`].
+/// `(ascii_ws, lead, cont)`, `lead` marking the leads of 2- and 3-byte
+/// spaces; see [`Masks`].
 macro_rules! classify_lanes {
     ($p:expr, $load:ident, $eq:ident, $le:ident, $sub:ident, $cont:ident, $min:ident, $adds:ident, $xor:ident) => {{
         let p = $p;
@@ -171,7 +172,7 @@ macro_rules! classify_lanes {
         let c2x = $xor!(v0, 0xC2);
         let c2x = $adds!(c2x, c2x);
         let c2x = $adds!(c2x, c2x);
-        let (mut lead2, mut lead3) = (0, 0);
+        let mut lead = 0;
         // Multi-byte spaces start only with C2, E1, E2 or E3: most blocks
         // of most scripts skip the rest.
         if $le!($min!($sub!(v0, 0xE1), c2x), 2) != 0 {
@@ -183,18 +184,18 @@ macro_rules! classify_lanes {
             );
             let v1 = $load!(p.add(1));
             let v2 = $load!(p.add(2));
-            lead2 = c2 & ($eq!(v1, 0x85) | $eq!(v1, 0xA0));
             let v1_80 = $eq!(v1, 0x80);
             let v2_80 = $eq!(v2, 0x80);
             // E2 80 {80..8A, A8, A9, AF}
             let e2_80_third =
                 $le!($sub!(v2, 0x80), 0x0A) | $eq!(v2, 0xA8) | $eq!(v2, 0xA9) | $eq!(v2, 0xAF);
-            lead3 = (e1 & $eq!(v1, 0x9A) & v2_80)
+            lead = (c2 & ($eq!(v1, 0x85) | $eq!(v1, 0xA0)))
+                | (e1 & $eq!(v1, 0x9A) & v2_80)
                 | (e2 & v1_80 & e2_80_third)
                 | (e2 & $eq!(v1, 0x81) & $eq!(v2, 0x9F))
                 | (e3 & v1_80 & v2_80);
         }
-        (ascii_ws, lead2, lead3, cont)
+        (ascii_ws, lead, cont)
     }};
 }
 
@@ -777,7 +778,7 @@ unsafe fn avx2_ascii_ws(v: __m256i) -> u32 {
 /// # Safety
 /// `p..p+34` readable; AVX2 enabled.
 #[inline(always)]
-unsafe fn avx2_half(p: *const u8) -> (u32, u32, u32, u32) {
+unsafe fn avx2_half(p: *const u8) -> (u32, u32, u32) {
     // SAFETY: forwarded contract.
     unsafe {
         classify_lanes!(
@@ -905,7 +906,7 @@ impl Classify for Avx2 {
         }
         // SAFETY: as above.
         let (a, b) = unsafe { (avx2_half(p), avx2_half(p.add(32))) };
-        Masks::from_lead(j(a.0, b.0), j(a.1, b.1) | j(a.2, b.2), j(a.3, b.3))
+        Masks::from_lead(j(a.0, b.0), j(a.1, b.1), j(a.2, b.2))
     }
 
     #[inline(always)]
@@ -951,7 +952,7 @@ impl Classify for Avx2 {
 /// # Safety
 /// `p..p+18` readable.
 #[inline(always)]
-unsafe fn sse2_quarter(p: *const u8) -> (u64, u64, u64, u64) {
+unsafe fn sse2_quarter(p: *const u8) -> (u64, u64, u64) {
     macro_rules! splat {
         ($b:expr) => {
             _mm_set1_epi8($b as u8 as i8)
@@ -1015,16 +1016,15 @@ impl Classify for Sse2 {
 
     #[inline(always)]
     unsafe fn classify(p: *const u8) -> Masks {
-        let (mut ws, mut lead2, mut lead3, mut cont) = (0, 0, 0, 0);
+        let (mut ws, mut lead, mut cont) = (0, 0, 0);
         for q in 0..4 {
             // SAFETY: p..p+66 readable covers p+16q .. p+16q+18.
-            let (w, l2, l3, c) = unsafe { sse2_quarter(p.add(16 * q)) };
+            let (w, l, c) = unsafe { sse2_quarter(p.add(16 * q)) };
             ws |= w << (16 * q);
-            lead2 |= l2 << (16 * q);
-            lead3 |= l3 << (16 * q);
+            lead |= l << (16 * q);
             cont |= c << (16 * q);
         }
-        Masks::from_lead(ws, lead2 | lead3, cont)
+        Masks::from_lead(ws, lead, cont)
     }
 
     #[inline(always)]
