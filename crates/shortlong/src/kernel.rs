@@ -20,9 +20,11 @@
 //!   `ws & starts << len & eq(b0) << len & ... & eq(b_last) << 1`. It only
 //!   looks behind, so each batch is settled at once. A large list goes
 //!   through candidates (word starts whose first byte begins some entry),
-//!   each looked up exactly: their keys are collected into a buffer
-//!   ([`KeyBuf`]) and looked up in bulk. Ignored words that are also long
-//!   are taken back out.
+//!   each looked up exactly: their keys (one `u64`: the word, or the first
+//!   8 bytes of a longer one) are collected into a buffer ([`KeyBuf`]) and
+//!   looked up in bulk; the rare word that starts like a long entry is
+//!   then compared whole. Ignored words that are also long are taken back
+//!   out.
 //!
 //! Batches run as a software pipeline one deep: batch t is classified (its
 //! masks stored lane by lane) while batch t - 1 goes through the lane stage.
@@ -131,37 +133,27 @@ pub(crate) trait Classify {
         true
     }
 
-    /// `(hits, long hits)` of the short keys `keys` (see
-    /// [`WordTable::short_hit`]); in vectors where the backend can.
+    /// `(hits, long hits)` of the keys `keys` (see [`WordTable::probe`]),
+    /// in vectors where the backend can; `maybe(i)` for each key `keys[i]`
+    /// that is a maybe, in order.
     ///
     /// # Safety
     /// The CPU supports the backend's features.
     #[inline(always)]
-    unsafe fn short_hits(table: &WordTable, keys: &[u64]) -> (u64, u64) {
-        let (mut hits, mut long_hits) = (0, 0);
-        for &key in keys {
-            let (hit, long) = table.short_hit(key);
-            hits += hit;
-            long_hits += long;
-        }
-        (hits, long_hits)
+    unsafe fn short_hits(table: &WordTable, keys: &[u64], maybe: impl FnMut(usize)) -> (u64, u64) {
+        short_hits_scalar(table, keys, maybe)
     }
 
     /// Build the keys of candidate words of a large ignore list: of the
     /// words starting at the bits of `cand` in the block
     /// `text[base..base + 64]` (whitespace `ws`, and `next_ws` for the block
-    /// after), those of at most [`WordTable::PAIR_MAX`] bytes go into `keys`
-    /// (see [`KeyBuf`]; it has [`KeyBuf::ROOM`] left), to be looked up
-    /// later. Returns the candidates left to the caller: at least those
-    /// whose length is 64 or more, or is in `lengths` (bit l: some entry has
-    /// l bytes) and over [`WordTable::PAIR_MAX`].
+    /// after), one key each ([`WordTable::key`]), in order, into `keys`
+    /// (it has room for the block), to be looked up later. Returns the
+    /// candidates left to the caller (their keys are `SHORT_TAG`, of
+    /// length 0, which is in no slot): at least those of 64 bytes or more.
     ///
-    /// The default, one word at a time, leaves also the words without 16
-    /// bytes of text from their start. Without a branch on the word's
-    /// length, it writes both kinds of key and keeps the one it is.
-    /// (Looking each word up here cost about 90 instructions a word: both
-    /// tables probed, in a loop with too many live values for the
-    /// registers.)
+    /// The default, one word at a time, leaves also the words without 8
+    /// bytes of text from their start (at the very end of the text).
     ///
     /// # Safety
     /// The CPU supports the backend's features; every bit of `cand` is a
@@ -172,34 +164,31 @@ pub(crate) trait Classify {
         cand: u64,
         base: usize,
         ws: [u64; 2],
-        lengths: u64,
         keys: &mut KeyBuf,
     ) -> u64 {
         debug_assert!(keys.has_room());
-        let (mut ns, mut np) = (keys.n_short, keys.n_pairs);
+        let mut n = keys.n;
         let (mut cand, mut rest) = (cand, 0);
         while cand != 0 {
             let bit = cand.trailing_zeros();
             cand &= cand - 1;
             let i = base + bit as usize;
             let len = shr2(ws[0], ws[1], bit).trailing_zeros() as usize;
-            match text.get(i..i + 16) {
-                Some(b) if len <= WordTable::PAIR_MAX => {
-                    let (lo, hi) = two_words(b);
-                    let (key, key2) = WordTable::keys(lo, hi, len);
-                    let short = len <= WordTable::SHORT_MAX;
-                    // `& (LEN - 1)`: in range (the buffer has room for the
-                    // block), and this lets the compiler drop the checks.
-                    keys.short[ns & (KeyBuf::LEN - 1)] = key;
-                    keys.lo[np & (KeyBuf::LEN - 1)] = lo;
-                    keys.hi[np & (KeyBuf::LEN - 1)] = key2;
-                    ns += usize::from(short);
-                    np += usize::from(!short && lengths >> len & 1 != 0);
+            let key = match text.get(i..i + 8) {
+                Some(b) if len < 64 => {
+                    WordTable::key(u64::from_le_bytes(b.try_into().unwrap()), len)
                 }
-                _ => rest |= 1 << bit,
-            }
+                _ => {
+                    rest |= 1 << bit;
+                    WordTable::SHORT_TAG
+                }
+            };
+            // `& (LEN - 1)`: in range (the buffer has room for the block),
+            // and this lets the compiler drop the check.
+            keys.keys[n & (KeyBuf::LEN - 1)] = key;
+            n += 1;
         }
-        (keys.n_short, keys.n_pairs) = (ns, np);
+        keys.n = n;
         rest
     }
 
@@ -508,52 +497,56 @@ impl ShortSet {
     }
 }
 
-/// The ignore entries of at most 15 bytes, each found with one probe of a
-/// perfect hash (each entry alone in its slot): the large-list path's
-/// lookup, of the keys in a [`KeyBuf`] (eight at a time with a vector
-/// gather where the backend can: [`Classify::short_hits`]) or of one word
-/// ([`WordTable::lookup_at`]). Two tables:
-/// - `short`, for entries of at most 7 bytes: a slot is the entry's key,
-///   its bytes as a little-endian `u64` (zero-padded) with its length in
-///   bits 56..59 ([`WordTable::key`]), so one `u64` settles a word;
-/// - `pairs`, for entries of 8 to 15 bytes: its first 8 bytes, then the
-///   key of the rest.
+/// The ignore entries, each found with one probe of a perfect hash (each
+/// entry alone in its slot): the large-list path's lookup, of the keys in a
+/// [`KeyBuf`] (eight at a time with a vector gather where the backend can:
+/// [`Classify::short_hits`]) or of one word ([`WordTable::probe`]).
 ///
-/// Bit 63 of a slot's last word says whether the entry is long. An empty
-/// slot is 0, which no word matches (no word has length 0).
+/// A slot holds an entry's key ([`WordTable::key`]), one `u64`:
+/// - an entry of at most 7 bytes: its bytes (zero-padded) with
+///   `0xF8 + length` in byte 7, so one `u64` settles a word;
+/// - a longer entry: its first 8 bytes (one slot for all the entries that
+///   share them). A word of 8 bytes or more whose key is there is only
+///   *maybe* an entry, to be compared whole by the caller; such words are
+///   rare (English has few long stop words).
+///
+/// UTF-8 has no byte from F8 on, so the two kinds of key never meet. An
+/// empty slot is 0, which only a word starting with 8 NUL bytes has (a
+/// maybe, compared whole); the key of length 0, `SHORT_TAG` alone, is in
+/// no slot (a backend gives it to a word it leaves to the caller).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct WordTable {
-    pub(crate) short: Vec<u64>,
-    /// Multiplier and shift of `short`'s hash.
-    pub(crate) short_hash: (u64, u32),
-    pub(crate) pairs: Vec<[u64; 2]>,
-    pub(crate) pair_hash: (u64, u32),
+    pub(crate) slots: Vec<u64>,
+    /// Whether a slot's entry is long (more than `longer_than` code points).
+    long: Vec<bool>,
+    /// Multiplier and shift of the hash.
+    pub(crate) hash: (u64, u32),
+    /// Some entry of at most 7 bytes is long (`longer_than` under 7): the
+    /// vector lookups, which do not read `long`, leave the keys to
+    /// [`WordTable::probe`].
+    pub(crate) short_long: bool,
 }
 
 impl WordTable {
-    /// The longest entry of `short`, and of `pairs`.
+    /// The longest word a key holds whole.
     pub(crate) const SHORT_MAX: usize = 7;
-    pub(crate) const PAIR_MAX: usize = 15;
-    /// The "long" flag of a slot's last word.
-    pub(crate) const LONG: u64 = 1 << 63;
+    /// The keys from this on are those of words of at most 7 bytes.
+    pub(crate) const SHORT_TAG: u64 = 0xF8 << 56;
     /// The largest table tried: 2^15 slots.
     const MAX_BITS: u32 = 15;
     /// Multipliers tried per table size.
-    const TRIES: u64 = 64;
+    const TRIES: u64 = 4096;
 
-    /// A word's key: its bytes (up to 7: all of them; else those after the
-    /// first 8) and its length (a word may hold NUL bytes, so "a" and "a\0"
-    /// differ only there).
+    /// The key of a word of `len` bytes (at least 1) whose first 8 bytes
+    /// (those past its end: any) are `lo`. (A word may hold NUL bytes, so
+    /// "a" and "a\0" differ only in the length.)
+    /// Without a branch on the length (a coin toss for the predictor).
     #[inline(always)]
-    pub(crate) fn key(bytes: u64, len: u64) -> u64 {
-        bytes | len << 56
-    }
-
-    /// What the hash of a word of 8 bytes or more is taken of: its first 8
-    /// bytes and its key.
-    #[inline(always)]
-    fn pair_input(lo: u64, key: u64) -> u64 {
-        lo.wrapping_add(key.rotate_left(23))
+    pub(crate) fn key(lo: u64, len: usize) -> u64 {
+        debug_assert!(len >= 1);
+        let keep = u64::MAX >> (8 * (8 - len.min(8)));
+        let short = 0u64.wrapping_sub(u64::from(len <= Self::SHORT_MAX));
+        lo & keep | (0xF8 + len as u64) << 56 & short
     }
 
     #[inline(always)]
@@ -571,28 +564,19 @@ impl WordTable {
         }
     }
 
-    /// The keys of a word of `len` bytes (1 to 15) whose first 16 bytes
-    /// (those past its end: any) are `lo`, `hi`: as a word of at most 7
-    /// bytes (its key in `short`), and as a longer one (the key of its rest,
-    /// in `pairs` after `lo`). Only the one for its length means anything.
-    #[inline(always)]
-    pub(crate) fn keys(lo: u64, hi: u64, len: usize) -> (u64, u64) {
-        (
-            Self::key(Self::low_bytes(lo, len), len as u64),
-            Self::key(Self::low_bytes(hi, len.saturating_sub(8)), len as u64),
-        )
-    }
-
     /// A perfect hash of distinct inputs (with their slots), or `None`
     /// when no multiplier tried puts each alone in a table of at most
     /// 2^[`Self::MAX_BITS`] slots (lists of many hundreds).
     fn perfect<T: Copy + Default>(items: &[(u64, T)]) -> Option<(Vec<T>, (u64, u32))> {
-        // Sparse enough that a random multiplier works once in a few tries
-        // (n distinct inputs in m slots: no collision with probability
-        // about exp(-n^2 / 2m)).
+        // Small, so that the table stays in the L1 cache beside the text
+        // and the keys (a table of 4096 slots for the 150 stop words cost
+        // the lookups a third of their speed): a random multiplier puts n
+        // distinct inputs alone in m slots with probability about
+        // exp(-n^2 / 2m), one in 250 tries for 150 in 2048 slots. A failed
+        // try stops at its first collision, after about sqrt(m) inputs.
         let n = items.len();
-        let least = (n * 16)
-            .max(n * n / 8)
+        let least = (n * 4)
+            .max(n * n / 16)
             .next_power_of_two()
             .trailing_zeros()
             .max(6);
@@ -629,78 +613,84 @@ impl WordTable {
         None
     }
 
-    /// The tables of distinct `entries` (each 1 to 15 bytes, with its
-    /// "long" flag), or `None` when either has no perfect hash.
+    /// The table of distinct `entries` (each with its "long" flag), or
+    /// `None` when it has no perfect hash, or an entry has a byte from F8
+    /// on (not UTF-8; the keys of the two kinds could meet).
     pub(crate) fn new(entries: &[(&[u8], bool)]) -> Option<Self> {
-        let (mut short, mut pairs) = (Vec::new(), Vec::new());
+        let mut items: Vec<(u64, (u64, bool))> = Vec::new();
         for &(e, long) in entries {
-            debug_assert!((1..=Self::PAIR_MAX).contains(&e.len()));
-            let flag = if long { Self::LONG } else { 0 };
-            let (lo, hi) = padded_words(e);
-            let (key, key2) = Self::keys(lo, hi, e.len());
-            if e.len() <= Self::SHORT_MAX {
-                short.push((key, key | flag));
-            } else {
-                pairs.push((Self::pair_input(lo, key2), [lo, key2 | flag]));
+            debug_assert!(!e.is_empty());
+            if e.iter().any(|&b| b >= 0xF8) {
+                return None;
             }
+            let key = Self::key(padded_words(&e[..e.len().min(8)]).0, e.len());
+            // Only a short entry's flag is read (a long one's words are
+            // compared whole).
+            items.push((key, (key, long && e.len() <= Self::SHORT_MAX)));
         }
-        // A list may repeat an entry.
-        short.sort_unstable();
-        short.dedup();
-        pairs.sort_unstable();
-        pairs.dedup();
-        let (short, short_hash) = Self::perfect(&short)?;
-        let (pairs, pair_hash) = Self::perfect(&pairs)?;
+        // Long entries may share their first 8 bytes.
+        items.sort_unstable();
+        items.dedup();
+        let (slots, hash) = Self::perfect(&items)?;
+        let (slots, long): (Vec<u64>, Vec<bool>) = slots.into_iter().unzip();
         Some(WordTable {
-            short,
-            short_hash,
-            pairs,
-            pair_hash,
+            short_long: long.iter().any(|&l| l),
+            slots,
+            long,
+            hash,
         })
     }
 
-    /// Is the word of `len` bytes (1 to 15) whose first 16 bytes (those
-    /// past its end: any) are `lo`, `hi` in the table, and is it long? As
-    /// `(hit, hit && long)` in 0/1, so callers add instead of branching
-    /// (whether a word is a stop word is a coin toss for the predictor).
-    /// Both tables are probed, and the one for the word's length chosen
-    /// without a branch.
+    /// The slot of `key`.
     #[inline(always)]
-    pub(crate) fn lookup(&self, lo: u64, hi: u64, len: usize) -> (u64, u64) {
-        debug_assert!((1..=Self::PAIR_MAX).contains(&len));
-        let (key, key2) = Self::keys(lo, hi, len);
-        let (short, pair) = (self.short_hit(key), self.pair_hit(lo, key2));
-        if len <= Self::SHORT_MAX {
-            short
-        } else {
-            pair
+    pub(crate) fn slot(&self, key: u64) -> usize {
+        Self::hash(key, self.hash) & (self.slots.len() - 1)
+    }
+
+    /// Look up a word's key: `(hit, hit && long, maybe)`, the first two in
+    /// 0/1 so callers add instead of branching (whether a word is a stop
+    /// word is a coin toss for the predictor). A hit is exact (a word of
+    /// at most 7 bytes); a maybe (a longer word that starts with a long
+    /// entry's first 8 bytes) is the caller's to compare whole.
+    #[inline(always)]
+    pub(crate) fn probe(&self, key: u64) -> (u64, u64, bool) {
+        let at = self.slot(key);
+        let eq = self.slots[at] == key;
+        let short = key >= Self::SHORT_TAG;
+        let hit = eq & short;
+        // (`long` is read only where some entry is: one load less a word.)
+        let long = hit && self.short_long && self.long[at];
+        (hit as u64, long as u64, eq & !short)
+    }
+
+    /// The key of the word `text[i..i + len]` (at least one byte).
+    #[inline(always)]
+    pub(crate) fn key_at(text: &[u8], i: usize, len: usize) -> u64 {
+        let lo = match text.get(i..i + 8) {
+            Some(b) => u64::from_le_bytes(b.try_into().unwrap()),
+            None => padded_words(&text[i..i + len.min(8)]).0,
+        };
+        Self::key(lo, len)
+    }
+}
+
+/// [`Classify::short_hits`] one key at a time.
+#[inline(always)]
+pub(crate) fn short_hits_scalar(
+    table: &WordTable,
+    keys: &[u64],
+    mut maybe: impl FnMut(usize),
+) -> (u64, u64) {
+    let (mut hits, mut long_hits) = (0, 0);
+    for (i, &key) in keys.iter().enumerate() {
+        let (hit, long, may) = table.probe(key);
+        hits += hit;
+        long_hits += long;
+        if may {
+            maybe(i);
         }
     }
-
-    /// `(hit, hit && long)` of the word of at most 7 bytes with this key.
-    #[inline(always)]
-    pub(crate) fn short_hit(&self, key: u64) -> (u64, u64) {
-        let slot = self.short[Self::hash(key, self.short_hash) & (self.short.len() - 1)];
-        let hit = slot & !Self::LONG == key;
-        (hit as u64, (hit & (slot & Self::LONG != 0)) as u64)
-    }
-
-    /// `(hit, hit && long)` of the word of 8 to 15 bytes with these first
-    /// 8 bytes and this key of the rest.
-    #[inline(always)]
-    pub(crate) fn pair_hit(&self, lo: u64, key: u64) -> (u64, u64) {
-        let at = Self::hash(Self::pair_input(lo, key), self.pair_hash) & (self.pairs.len() - 1);
-        let [a, b] = self.pairs[at];
-        let hit = a == lo && b & !Self::LONG == key;
-        (hit as u64, (hit & (b & Self::LONG != 0)) as u64)
-    }
-
-    /// [`WordTable::lookup`] of `text[i..i + len]`.
-    #[inline(always)]
-    pub(crate) fn lookup_at(&self, text: &[u8], i: usize, len: usize) -> (u64, u64) {
-        let (lo, hi) = words_at(text, i, len);
-        self.lookup(lo, hi, len)
-    }
+    (hits, long_hits)
 }
 
 thread_local! {
@@ -708,27 +698,40 @@ thread_local! {
     static KEY_BUFS: std::cell::Cell<Option<Box<KeyBuf>>> = const { std::cell::Cell::new(None) };
 }
 
-/// Keys of candidate words, built block by block
+/// Keys of candidate words ([`WordTable::key`]), built block by block
 /// ([`Classify::collect_keys`], in vectors where the backend can) and
 /// looked up in bulk ([`KeyBuf::flush`]): a lookup's load of a table slot,
-/// left in the block's code, stalled each block on its latency. Words of at most 7 bytes as their
-/// [`WordTable::key`] in `short`; those of 8 to 15 bytes as their first 8
-/// bytes in `lo` and the key of the rest in `hi`.
+/// left in the block's code, stalled each block on its latency.
 #[derive(Clone, Debug)]
 pub(crate) struct KeyBuf {
-    pub(crate) short: [u64; KeyBuf::LEN],
-    pub(crate) lo: [u64; KeyBuf::LEN],
-    pub(crate) hi: [u64; KeyBuf::LEN],
-    pub(crate) n_short: usize,
-    pub(crate) n_pairs: usize,
+    pub(crate) keys: [u64; KeyBuf::LEN],
+    pub(crate) n: usize,
+    /// The blocks the keys came from, in order: where a maybe is (its
+    /// key's rank among its block's candidates gives its position; kept
+    /// this way because a position per key cost 13% of the speed).
+    blocks: [BlockKeys; KeyBuf::BLOCKS],
+    n_blocks: usize,
+    /// The maybes of a flush (indices into `keys`), and how many.
+    maybe: [u16; KeyBuf::LEN],
+    n_maybe: usize,
+}
+
+/// A block's candidates (one key each, in order from `first`) and where
+/// the block starts.
+#[derive(Clone, Copy, Debug, Default)]
+struct BlockKeys {
+    cand: u64,
+    base: usize,
+    first: usize,
 }
 
 impl KeyBuf {
     pub(crate) const LEN: usize = 512;
-    /// The room a block may take: at most 64 keys of each kind, and a
-    /// backend may write up to 16 past those (whole vectors). A buffer is
-    /// flushed once either count is over `LEN - ROOM`.
+    /// The room a block may take: at most 64 keys, and a backend may write
+    /// up to 16 past those (whole vectors). A buffer is flushed once it
+    /// holds over `LEN - ROOM`, or `BLOCKS` blocks.
     pub(crate) const ROOM: usize = 80;
+    const BLOCKS: usize = 128;
 
     /// This thread's buffer, empty: allocated (and zeroed) once a thread,
     /// not once a call, which cost a column of short texts about 100 ns a
@@ -740,20 +743,21 @@ impl KeyBuf {
         let kept = KEY_BUFS.try_with(|cell| cell.take()).ok().flatten();
         let buf = kept.unwrap_or_else(|| {
             Box::new(KeyBuf {
-                short: [0; KeyBuf::LEN],
-                lo: [0; KeyBuf::LEN],
-                hi: [0; KeyBuf::LEN],
-                n_short: 0,
-                n_pairs: 0,
+                keys: [0; KeyBuf::LEN],
+                n: 0,
+                blocks: [BlockKeys::default(); KeyBuf::BLOCKS],
+                n_blocks: 0,
+                maybe: [0; KeyBuf::LEN],
+                n_maybe: 0,
             })
         });
-        debug_assert!(buf.n_short == 0 && buf.n_pairs == 0);
+        debug_assert!(buf.n == 0 && buf.n_blocks == 0);
         buf
     }
 
     /// Return a flushed buffer for the thread's next call.
     fn give_back(buf: Box<Self>) {
-        debug_assert!(buf.n_short == 0 && buf.n_pairs == 0);
+        debug_assert!(buf.n == 0);
         // (Dropped instead when the thread-local is already destroyed.)
         let _ = KEY_BUFS.try_with(|cell| cell.set(Some(buf)));
     }
@@ -761,10 +765,39 @@ impl KeyBuf {
     /// Has a block room?
     #[inline(always)]
     pub(crate) fn has_room(&self) -> bool {
-        self.n_short.max(self.n_pairs) <= Self::LEN - Self::ROOM
+        self.n <= Self::LEN - Self::ROOM && self.n_blocks < Self::BLOCKS
     }
 
-    /// Look up every key, empty the buffer, return `(hits, long hits)`.
+    /// Record the block at `base` whose candidates' keys come next.
+    #[inline(always)]
+    fn start_block(&mut self, cand: u64, base: usize) {
+        // `& (BLOCKS - 1)`: in range (the buffer has room for the block),
+        // and this lets the compiler drop the check.
+        self.blocks[self.n_blocks & (Self::BLOCKS - 1)] = BlockKeys {
+            cand,
+            base,
+            first: self.n,
+        };
+        self.n_blocks += 1;
+    }
+
+    /// Where the word of key `i` starts.
+    fn position(&self, i: usize) -> usize {
+        let blocks = &self.blocks[..self.n_blocks];
+        let b = blocks[blocks.partition_point(|b| b.first <= i) - 1];
+        let rank = (i - b.first) as u32;
+        // The rank-th candidate of the block: its bit is the lowest left
+        // after clearing the lowest `rank`.
+        let mut cand = b.cand;
+        for _ in 0..rank {
+            cand &= cand - 1;
+        }
+        b.base + cand.trailing_zeros() as usize
+    }
+
+    /// Look up every key, empty the buffer, return `(hits, long hits)`;
+    /// the maybes are left for [`KeyBuf::maybes`], until
+    /// [`KeyBuf::clear`].
     ///
     /// Out of line: inlined, it cost the default list's loop 10% (the
     /// main loop's registers were allocated around it).
@@ -773,18 +806,32 @@ impl KeyBuf {
     /// The CPU supports `C`'s features.
     #[inline(never)]
     unsafe fn flush<C: Classify>(&mut self, table: &WordTable) -> (u64, u64) {
+        let (maybe, n_maybe) = (&mut self.maybe, &mut self.n_maybe);
+        *n_maybe = 0;
         // SAFETY: forwarded contract.
-        let (mut hits, mut long_hits) =
-            unsafe { C::short_hits(table, &self.short[..self.n_short]) };
-        let n = self.n_pairs;
-        for (&lo, &key) in self.lo[..n].iter().zip(&self.hi[..n]) {
-            let (hit, long) = table.pair_hit(lo, key);
-            hits += hit;
-            long_hits += long;
-        }
-        self.n_short = 0;
-        self.n_pairs = 0;
-        (hits, long_hits)
+        let hits = unsafe {
+            C::short_hits(table, &self.keys[..self.n], |i| {
+                // `& (LEN - 1)`: in range (one per key, and i < LEN).
+                maybe[*n_maybe & (KeyBuf::LEN - 1)] = i as u16;
+                *n_maybe += 1;
+            })
+        };
+        self.n = 0;
+        hits
+    }
+
+    /// Forget the flushed keys' blocks and maybes.
+    #[inline(always)]
+    fn clear(&mut self) {
+        self.n_blocks = 0;
+        self.n_maybe = 0;
+    }
+
+    /// The maybes of the last flush: where their words start.
+    fn maybes(&self) -> impl Iterator<Item = usize> + '_ {
+        self.maybe[..self.n_maybe]
+            .iter()
+            .map(|&m| self.position(m as usize))
     }
 }
 
@@ -803,9 +850,9 @@ pub(crate) struct IgnorePlan {
     first: ByteSet,
     lengths: u64,
     long_entries: bool,
-    /// The candidate path's entries of at most 15 bytes, unless the list
-    /// is too large for a perfect hash; then those of at most 16 bytes are
-    /// in `short_set` instead.
+    /// The candidate path's entries, unless the list is too large for a
+    /// perfect hash; then those of at most 16 bytes are in `short_set`
+    /// instead.
     pub(crate) word_table: Option<WordTable>,
     short_set: ShortSet,
 }
@@ -846,11 +893,7 @@ impl IgnorePlan {
             }
         }
         let long = |e: &[u8]| crate::utf8::code_points(e) > longer_than;
-        let tabled: Vec<(&[u8], bool)> = entries
-            .iter()
-            .filter(|e| e.len() <= WordTable::PAIR_MAX)
-            .map(|e| (&e[..], long(e)))
-            .collect();
+        let tabled: Vec<(&[u8], bool)> = entries.iter().map(|e| (&e[..], long(e))).collect();
         f.word_table = WordTable::new(&tabled);
         if f.word_table.is_none() {
             f.short_set = ShortSet::new(
@@ -1625,7 +1668,22 @@ impl<const B: usize> Kernel<'_, B> {
             // SAFETY: block j reads p + i + 64j - BEHIND .. + READ, within
             // the text by the loop condition and i >= 64.
             unsafe {
-                self.classify_whole::<C, MODE, CHECK>(&mut bufs[*cur], p.wrapping_add(i), i, check)
+                if MODE == FIRST && CHECK {
+                    // A check of its own for each batch, kept only when it
+                    // failed: the large list's calls (the flush, the
+                    // candidates' checks) clobber every vector register, so
+                    // a check carried through the loop lived in memory, a
+                    // store and a reload each block (8% of the speed).
+                    let mut batch = C::check_new();
+                    let out = &mut bufs[*cur];
+                    self.classify_whole::<C, MODE, CHECK>(out, p.wrapping_add(i), i, &mut batch);
+                    if !C::check_ok(&batch) {
+                        *check = batch;
+                    }
+                } else {
+                    let out = &mut bufs[*cur];
+                    self.classify_whole::<C, MODE, CHECK>(out, p.wrapping_add(i), i, check)
+                }
             };
             self.lanes::<C, MODE>(&bufs[*cur ^ 1]);
             *cur ^= 1;
@@ -1802,11 +1860,12 @@ impl<const B: usize> Kernel<'_, B> {
             self.flush_keys::<C>();
         }
         let rest = match (&plan.word_table, &mut self.keys) {
-            // SAFETY: the kernel runs only on CPUs with C's features; a
-            // candidate is a word start, inside the text.
-            (Some(_), Some(keys)) => unsafe {
-                C::collect_keys(self.text, cand, base, [ws, next_ws], plan.lengths, keys)
-            },
+            (Some(_), Some(keys)) => {
+                keys.start_block(cand, base);
+                // SAFETY: the kernel runs only on CPUs with C's features; a
+                // candidate is a word start, inside the text.
+                unsafe { C::collect_keys(self.text, cand, base, [ws, next_ws], keys) }
+            }
             _ => cand,
         };
         if rest != 0 {
@@ -1814,7 +1873,8 @@ impl<const B: usize> Kernel<'_, B> {
         }
     }
 
-    /// Look up the buffered keys, if any, into the candidates' counts.
+    /// Look up the buffered keys, if any, into the candidates' counts, and
+    /// compare the maybes whole.
     #[inline(always)]
     fn flush_keys<C: Classify>(&mut self) {
         if let (Some(keys), Some(table)) = (&mut self.keys, &self.plan.word_table) {
@@ -1822,13 +1882,39 @@ impl<const B: usize> Kernel<'_, B> {
             let (hits, long_hits) = unsafe { keys.flush::<C>(table) };
             self.cand_ignored += hits;
             self.cand_ignored_long += long_hits;
+            if keys.n_maybe != 0 {
+                self.check_maybes();
+            }
         }
+        if let Some(keys) = &mut self.keys {
+            keys.clear();
+        }
+    }
+
+    /// The maybes of the last flush, compared whole (rare: words that
+    /// start with the first 8 bytes of a long entry).
+    #[inline(never)]
+    fn check_maybes(&mut self) {
+        let Some(keys) = self.keys.as_deref() else {
+            return;
+        };
+        let text = self.text;
+        let (mut hits, mut long_hits) = (0, 0);
+        for i in keys.maybes() {
+            // Its length: it has at least 8 bytes.
+            let end = (i + 8..).find(|&e| space_or_end(text, e)).unwrap();
+            let (hit, long) = self.word_hit(i, end - i);
+            hits += hit;
+            long_hits += long;
+        }
+        self.cand_ignored += hits;
+        self.cand_ignored_long += long_hits;
     }
 
     /// The large-list path: compare each candidate word exactly.
     #[inline(never)]
     fn check_candidates(&mut self, mut cand: u64, base: usize, ws: u64, next_ws: u64) {
-        let (text, f, opts) = (self.text, self.plan, self.opts);
+        let text = self.text;
         let (mut hits, mut long_hits) = (0u64, 0u64);
         while cand != 0 {
             let bit = cand.trailing_zeros();
@@ -1845,28 +1931,41 @@ impl<const B: usize> Kernel<'_, B> {
                     .unwrap()
                     - i
             };
-            // Entries of at most 15 bytes are in the table when it was built,
-            // else those of at most 16 in the short set.
-            let small = match &f.word_table {
-                Some(table) => (len <= WordTable::PAIR_MAX).then(|| table.lookup_at(text, i, len)),
-                None => (len <= 16).then(|| f.short_set.lookup_at(text, i, len)),
-            };
-            if let Some((hit, long)) = small {
-                hits += hit;
-                long_hits += long;
-                continue;
-            }
-            if len > opts.max_ignore_len() || (len < 64 && f.lengths & (1 << len) == 0) {
-                continue;
-            }
-            let word = &text[i..(i + len).min(text.len())];
-            if opts.is_ignored(word) {
-                hits += 1;
-                long_hits += (crate::utf8::code_points(word) > opts.longer_than()) as u64;
-            }
+            let (hit, long) = self.word_hit(i, len);
+            hits += hit;
+            long_hits += long;
         }
         self.cand_ignored += hits;
         self.cand_ignored_long += long_hits;
+    }
+
+    /// Is the word `text[i..i + len]` ignored, and is it long? As
+    /// `(hit, hit && long)` in 0/1.
+    #[inline(always)]
+    fn word_hit(&self, i: usize, len: usize) -> (u64, u64) {
+        let (text, f, opts) = (self.text, self.plan, self.opts);
+        // Words of at most 7 bytes are settled by the table when it was
+        // built, else those of at most 16 by the short set.
+        let small = match &f.word_table {
+            Some(table) => (len <= WordTable::SHORT_MAX).then(|| {
+                let (hit, long, _) = table.probe(WordTable::key_at(text, i, len));
+                (hit, long)
+            }),
+            None => (len <= 16).then(|| f.short_set.lookup_at(text, i, len)),
+        };
+        if let Some(found) = small {
+            return found;
+        }
+        if len > opts.max_ignore_len() || (len < 64 && f.lengths & (1 << len) == 0) {
+            return (0, 0);
+        }
+        let word = &text[i..(i + len).min(text.len())];
+        if opts.is_ignored(word) {
+            let long = crate::utf8::code_points(word) > opts.longer_than();
+            (1, long as u64)
+        } else {
+            (0, 0)
+        }
     }
 }
 
@@ -1923,9 +2022,16 @@ mod tests {
         let short: Vec<(&[u8], bool)> = stop.iter().map(|w| (w.as_bytes(), w.len() > 8)).collect();
         let table = WordTable::new(&short).expect("a table for 150 words");
         for (w, long) in &short {
-            assert_eq!(table.lookup_at(w, 0, w.len()), (1, *long as u64), "{w:?}");
+            // Words of 8 bytes or more are maybes, compared whole.
+            let want = if w.len() <= WordTable::SHORT_MAX {
+                (1, *long as u64, false)
+            } else {
+                (0, 0, true)
+            };
+            assert_eq!(table.probe(WordTable::key_at(w, 0, w.len())), want, "{w:?}");
         }
-        assert_eq!(table.lookup_at(b"thee", 0, 4), (0, 0));
+        assert_eq!(table.probe(WordTable::key_at(b"thee", 0, 4)), (0, 0, false));
+        assert_eq!(table.probe(WordTable::SHORT_TAG), (0, 0, false));
         let huge: Vec<String> = (0..3000).map(|k| format!("w{k}")).collect();
         let entries: Vec<(&[u8], bool)> = huge.iter().map(|w| (w.as_bytes(), false)).collect();
         assert!(WordTable::new(&entries).is_none());
@@ -1944,56 +2050,40 @@ mod tests {
         }
     }
 
-    /// Words that are not entries but land in an entry's slot, of each
-    /// kind (one word, two): only the comparison of the whole slot tells
-    /// them apart, which random text almost never tests (the table is
-    /// sparse). Found by search, since the hash is fixed by the entries.
+    /// Words that are not entries but land in an entry's slot: only the
+    /// comparison of the whole slot tells them apart, which random text
+    /// almost never tests (the table is sparse); and words that share a
+    /// long entry's first 8 bytes (its key), told apart only when compared
+    /// whole. Found by search, since the hash is fixed by the entries.
     #[test]
     fn words_in_an_entry_slot_are_told_apart() {
-        let entries: Vec<Box<[u8]>> = ["abc", "abcdefgh", "abcdefghijklmno", "a\0", "zz"]
-            .iter()
-            .map(|e| e.as_bytes().into())
-            .collect();
+        let list = ["abc", "abcdefg", "abcdefgh", "abcdefghijklmno", "a\0", "zz"];
+        let entries: Vec<Box<[u8]>> = list.iter().map(|e| e.as_bytes().into()).collect();
         let plan = IgnorePlan::new(&entries, 2);
         let table = plan.word_table.as_ref().expect("a table");
+        let probe = |w: &[u8]| table.probe(WordTable::key_at(w, 0, w.len()));
         for e in &entries {
-            assert_eq!(
-                table.lookup_at(e, 0, e.len()),
-                (1, (e.len() > 2) as u64),
-                "{e:?}"
-            );
+            let want = if e.len() <= WordTable::SHORT_MAX {
+                (1, (e.len() > 2) as u64, false)
+            } else {
+                (0, 0, true)
+            };
+            assert_eq!(probe(e), want, "{e:?}");
         }
         let mut text = String::new();
-        for (e, len) in [
-            ("abc", 3),
-            ("abcdefgh", 8),
-            ("abcdefgh", 12),
-            ("abcdefghijklmno", 15),
-        ] {
-            // The slot a word's hash points to, in the table for its length.
-            let slot = |w: &[u8]| {
-                let (lo, hi) = padded_words(w);
-                let (key, key2) = WordTable::keys(lo, hi, w.len());
-                if w.len() <= WordTable::SHORT_MAX {
-                    WordTable::hash(key, table.short_hash)
-                } else {
-                    WordTable::hash(WordTable::pair_input(lo, key2), table.pair_hash)
-                }
-            };
+        for (e, len) in [("abc", 3), ("abcdefg", 7), ("abcdefgh", 8)] {
+            let slot = |w: &[u8]| table.slot(WordTable::key_at(w, 0, w.len()));
             let target = slot(e.as_bytes());
-            // Same first bytes (and length), another tail: a word the first
-            // comparison alone would take for the entry.
+            // Same length, other bytes: a word the hash alone would take
+            // for the entry.
             let mut found = 0;
-            // Words of 8 bytes or more keep the entry's first 8 bytes; the
-            // rest is a number.
-            let keep = if len > 8 { 8 } else { 0 };
             for k in 0..1_000_000u32 {
-                let w = format!("{}{k:0width$x}", &e[..keep], width = len - keep);
+                let w = format!("{k:0len$x}");
                 if w.len() != len {
                     break;
                 }
                 if w != e && slot(w.as_bytes()) == target {
-                    assert_eq!(table.lookup_at(w.as_bytes(), 0, w.len()), (0, 0), "{w:?}");
+                    assert_eq!(probe(w.as_bytes()), (0, 0, false), "{w:?}");
                     text.push_str(&w);
                     text.push(' ');
                     found += 1;
@@ -2004,13 +2094,33 @@ mod tests {
             }
             assert!(found > 0, "no word shares the slot of {e:?}");
         }
-        let o =
-            crate::Options::new(2, ["abc", "abcdefgh", "abcdefghijklmno", "a\0", "zz"]).unwrap();
+        // The long entries' first 8 bytes, then other tails, and the
+        // entries themselves cut short or run on.
+        for w in [
+            "abcdefghi",
+            "abcdefghijklmn",
+            "abcdefghijklmnp",
+            "abcdefghijklmnoo",
+            "abcdefgh\u{e9}",
+            "abcdefg\u{e9}",
+            "abcdefgha",
+        ] {
+            assert_eq!(probe(w.as_bytes()).0, 0, "{w:?}");
+            text.push_str(w);
+            text.push(' ');
+        }
+        let o = crate::Options::new(2, list).unwrap();
         let want = crate::scalar::count(text.as_bytes(), &o, crate::Errors::Strict);
         assert_eq!(want.map(|c| c.ignored), Ok(0));
+        // And with the entries among them: each found.
+        let with = format!("{text}abcdefgh abcdefghijklmno abc zz a\0 {text}");
+        let want_with = crate::scalar::count(with.as_bytes(), &o, crate::Errors::Strict);
+        assert_eq!(want_with.map(|c| c.ignored), Ok(5));
         for b in crate::Backend::available() {
             let got = crate::count_with(b, text.as_bytes(), &o, crate::Errors::Strict);
             assert_eq!(got, want, "{b:?} on {text:?}");
+            let got = crate::count_with(b, with.as_bytes(), &o, crate::Errors::Strict);
+            assert_eq!(got, want_with, "{b:?} on {with:?}");
         }
     }
 

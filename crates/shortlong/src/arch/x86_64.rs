@@ -7,8 +7,8 @@
 //! for it. `Backend::is_supported` checks those features before any call.
 
 use crate::kernel::{
-    ascii_block_bytes, count_block, count_region, count_region_checked, count_tiny, ByteSet,
-    Classify, KeyBuf, Masks, WordTable, MASK_BYTES, SMALL, TAIL,
+    ascii_block_bytes, count_block, count_region, count_region_checked, count_tiny,
+    short_hits_scalar, ByteSet, Classify, KeyBuf, Masks, WordTable, MASK_BYTES, SMALL, TAIL,
 };
 use crate::{Counts, Options};
 use std::arch::x86_64::*;
@@ -438,21 +438,25 @@ impl Classify for Avx512 {
     }
 
     #[inline(always)]
-    unsafe fn short_hits(table: &WordTable, keys: &[u64]) -> (u64, u64) {
+    unsafe fn short_hits(table: &WordTable, keys: &[u64], maybe: impl FnMut(usize)) -> (u64, u64) {
+        if table.short_long {
+            // The long flags are not in the slots.
+            return short_hits_scalar(table, keys, maybe);
+        }
         // SAFETY: the features are this function's contract.
-        unsafe { short_hits_avx512(table, keys) }
+        (unsafe { short_hits_avx512(table, keys, maybe) }, 0)
     }
 
     /// The keys of a block's candidates, 8 words a vector. Adding the
     /// candidates to the non-space mask carries each through its word to
     /// the space after it, so the starts and ends of the candidates' words,
     /// compressed out of the block's index bytes, give every length at once
-    /// (one byte each). The starts and lengths of the words of at most 7
-    /// bytes are compressed again, and so are those of 8 to 15 whose length
-    /// is listed; from them, each word's bytes are permuted out of the
-    /// block and the next, cut to its length and tagged with it. No branch
-    /// depends on the words, save for a block of more than 16 short words
-    /// or 8 longer ones.
+    /// (one byte each). From them, each word's first 8 bytes are permuted
+    /// out of the block and the next, cut to its length and, for a word of
+    /// at most 7 bytes, tagged with it ([`WordTable::key`]); a word of 64
+    /// bytes or more gets the key of length 0 and is left to the caller.
+    /// No branch depends on the words, save for a block of more than 16
+    /// candidates.
     ///
     /// Inlined into the main loop of `count_avx512`, which enables the
     /// features it uses (F, BW, DQ, VBMI, VBMI2 and BMI2).
@@ -462,24 +466,33 @@ impl Classify for Avx512 {
         cand: u64,
         base: usize,
         ws: [u64; 2],
-        lengths: u64,
         keys: &mut KeyBuf,
     ) -> u64 {
-        /// Byte i is `i / div % modulo`.
-        const fn bytes(div: usize, modulo: usize) -> [u8; 64] {
+        /// Byte i is `i / div + add`.
+        const fn bytes(div: usize, add: usize) -> [u8; 64] {
             let mut t = [0u8; 64];
             let mut i = 0;
             while i < 64 {
-                t[i] = (i / div % modulo) as u8;
+                t[i] = (i / div + add) as u8;
                 i += 1;
             }
             t
         }
-        const IOTA: [u8; 64] = bytes(1, 64);
-        // Byte k of lane l: the lane's word (byte l of a compressed vector).
-        const SPREAD: [u8; 64] = bytes(8, 64);
-        const STEP: [u8; 64] = bytes(1, 8);
-        // Byte 7 of each lane: where a key's length goes.
+        const IOTA: [u8; 64] = bytes(1, 0);
+        // Byte k of each lane: k.
+        const STEP: [u8; 64] = {
+            let mut t = [0u8; 64];
+            let mut i = 0;
+            while i < 64 {
+                t[i] = (i % 8) as u8;
+                i += 1;
+            }
+            t
+        };
+        // Byte k of lane l: the group's word l (byte 8g + l of a
+        // compressed vector), for the first two groups g.
+        const SPREAD: [[u8; 64]; 2] = [bytes(8, 0), bytes(8, 8)];
+        // Byte 7 of each lane: where a short key's length goes.
         const TOP: u64 = 0x8080_8080_8080_8080;
         debug_assert!(base < text.len());
         // The buffer's room is what makes the stores below safe.
@@ -490,15 +503,15 @@ impl Classify for Avx512 {
         // candidate's word running on into the next block.
         let (sum, on) = (!ws[0]).overflowing_add(cand);
         let ends = sum & ws[0];
-        let (k, done) = (cand.count_ones(), ends.count_ones());
+        let (k, done) = (cand.count_ones() as usize, ends.count_ones());
         // Its end there: at most 128 (no space in the next block either), so
         // a byte holds it and the length is over 63.
         let end_next = 64 + ws[1].trailing_zeros().min(64);
         // SAFETY: the features are this function's contract. The loads read
         // only bytes of the text (the masks stop at its end, and masked-out
         // bytes are not read). The stores write whole vectors at `n + 8g`
-        // for groups g that start below the block's `n + 64`, with
-        // n <= LEN - ROOM (asserted above): below n + 72 <= LEN.
+        // below `n + max(k, 16) + 8 <= n + 80`, with n <= LEN - ROOM =
+        // LEN - 80 (asserted above).
         unsafe {
             let avail = text.len() - base;
             let p = text.as_ptr().add(base);
@@ -516,90 +529,48 @@ impl Classify for Avx512 {
                 stops = _mm512_mask_set1_epi8(stops, 1 << done, end_next as i8);
             }
             let len = _mm512_sub_epi8(stops, starts);
-            let live = upto(k as usize);
-            let short = _mm512_mask_cmple_epu8_mask(live, len, _mm512_set1_epi8(7));
-            // Byte l of `movm(lengths)` is 0xFF when bit l is set.
-            let listed =
-                _mm512_movepi8_mask(_mm512_permutexvar_epi8(len, _mm512_movm_epi8(lengths)));
-            let over = _mm512_cmpge_epu8_mask(len, _mm512_set1_epi8(64));
-            let pair =
-                live & !short & !over & listed & _mm512_cmple_epu8_mask(len, _mm512_set1_epi8(15));
-            // Left to the caller: the words over 15 bytes with a listed
-            // length, and those of 64 bytes or more (any length: an entry may
-            // be).
-            let rest = _pdep_u64(live & !short & !pair & (listed | over), cand);
+            let over = _mm512_mask_cmpge_epu8_mask(upto(k), len, _mm512_set1_epi8(64));
+            // Left to the caller: the words of 64 bytes or more.
+            let rest = _pdep_u64(over, cand);
 
-            let zero = _mm512_setzero_si512();
-            let spread = _mm512_loadu_si512(SPREAD.as_ptr().cast());
             let step = _mm512_loadu_si512(STEP.as_ptr().cast());
-            let eight = _mm512_set1_epi8(8);
-            // Lane l of a group: word l's starting index plus k at byte k,
-            // and its length at every byte.
-            macro_rules! spread {
-                ($at:expr, $lens:expr) => {
-                    (
-                        _mm512_add_epi8(_mm512_permutexvar_epi8(spread, $at), step),
-                        _mm512_permutexvar_epi8(spread, $lens),
-                    )
-                };
-            }
-            // The key of each lane's bytes `from` (k < len of them kept),
-            // its length in byte 7.
-            macro_rules! key {
-                ($from:expr, $len:expr, $keep:expr) => {{
-                    let bytes = _mm512_maskz_permutex2var_epi8($keep, block, $from, next);
-                    _mm512_mask_mov_epi8(bytes, TOP, $len)
+            let (tag, seven, big) = (
+                _mm512_set1_epi8(0xF8u8 as i8),
+                _mm512_set1_epi8(7),
+                _mm512_set1_epi8(63),
+            );
+            let out = keys.keys.as_mut_ptr().add(keys.n);
+            // The keys of words g..g + 8, from `spread` (their bytes of the
+            // compressed vectors, each 8 times). A word of 64 bytes or more
+            // gets `WordTable::NEVER` (its bytes cut to none, the tag alone).
+            // (A macro, not a closure: a closure does not inherit the
+            // target features, and its intrinsics would not inline.)
+            macro_rules! group {
+                ($spread:expr, $g:expr) => {{
+                    let spread = _mm512_loadu_si512($spread.as_ptr().cast());
+                    let from = _mm512_add_epi8(_mm512_permutexvar_epi8(spread, starts), step);
+                    let len_l = _mm512_permutexvar_epi8(spread, len);
+                    let over_l = _mm512_cmpgt_epu8_mask(len_l, big);
+                    let keep = _mm512_cmplt_epu8_mask(step, len_l) & !over_l;
+                    let bytes = _mm512_maskz_permutex2var_epi8(keep, block, from, next);
+                    let short = _mm512_cmple_epu8_mask(len_l, seven) & TOP;
+                    let key = _mm512_mask_add_epi8(bytes, short, len_l, tag);
+                    let key = _mm512_mask_mov_epi8(key, over_l & TOP, tag);
+                    _mm512_storeu_si512(out.add($g).cast(), key);
                 }};
             }
-
-            let n = short.count_ones() as usize;
-            let out = keys.short.as_mut_ptr().add(keys.n_short);
-            let mut at = _mm512_maskz_compress_epi8(short, starts);
-            let mut lens = _mm512_maskz_compress_epi8(short, len);
-            let mut g = 0;
             // Two groups whatever the count: a branch on it would be a coin
             // toss.
-            loop {
-                let (from, len_l) = spread!(at, lens);
-                let key = key!(from, len_l, _mm512_cmplt_epu8_mask(step, len_l));
-                _mm512_storeu_si512(out.add(g).cast(), key);
+            group!(SPREAD[0], 0);
+            group!(SPREAD[1], 8);
+            // More than 16 candidates (a block of short words): the other
+            // groups, their spread made here.
+            let mut g = 16;
+            while g < k {
+                group!(bytes(8, g), g);
                 g += 8;
-                if g >= 16 && g >= n {
-                    break;
-                }
-                at = _mm512_alignr_epi64::<1>(zero, at);
-                lens = _mm512_alignr_epi64::<1>(zero, lens);
             }
-            keys.n_short += n;
-
-            let n = pair.count_ones() as usize;
-            let (lo_out, hi_out) = (
-                keys.lo.as_mut_ptr().add(keys.n_pairs),
-                keys.hi.as_mut_ptr().add(keys.n_pairs),
-            );
-            let mut at = _mm512_maskz_compress_epi8(pair, starts);
-            let mut lens = _mm512_maskz_compress_epi8(pair, len);
-            let mut g = 0;
-            loop {
-                let (from, len_l) = spread!(at, lens);
-                // The first 8 bytes, then the key of the rest (byte k + 8).
-                let lo = _mm512_permutex2var_epi8(block, from, next);
-                let rest_len = _mm512_sub_epi8(len_l, eight);
-                let hi = key!(
-                    _mm512_add_epi8(from, eight),
-                    len_l,
-                    _mm512_cmplt_epu8_mask(step, rest_len)
-                );
-                _mm512_storeu_si512(lo_out.add(g).cast(), lo);
-                _mm512_storeu_si512(hi_out.add(g).cast(), hi);
-                g += 8;
-                if g >= n {
-                    break;
-                }
-                at = _mm512_alignr_epi64::<1>(zero, at);
-                lens = _mm512_alignr_epi64::<1>(zero, lens);
-            }
-            keys.n_pairs += n;
+            keys.n += k;
             rest
         }
     }
@@ -1502,12 +1473,13 @@ unsafe fn is_utf8_range(text: &[u8], start: usize, end: usize, at_end: bool) -> 
     }
 }
 
-/// [`Classify::short_hits`] for avx512, out of line (see `KeyBuf::flush`):
-/// eight keys a gather: the lookups of a buffer of keys, back to back,
-/// overlap where one per block stalled on its latency.
+/// [`Classify::short_hits`] for avx512 when no short entry is long (so no
+/// hit is), out of line (see `KeyBuf::flush`): the hits, eight keys a
+/// gather; the lookups of a buffer of keys, back to back, overlap where
+/// one per block stalled on its latency.
 #[target_feature(enable = "avx512f,avx512dq,avx512vpopcntdq")]
-unsafe fn short_hits_avx512(table: &WordTable, keys: &[u64]) -> (u64, u64) {
-    let (mut hits, mut long_hits) = (0u64, 0u64);
+unsafe fn short_hits_avx512(table: &WordTable, keys: &[u64], mut maybe: impl FnMut(usize)) -> u64 {
+    debug_assert!(!table.short_long);
     // SAFETY: the features are this function's contract (F, DQ,
     // VPOPCNTDQ). The loads read `keys` (the last group masked to its
     // end); the gather reads slots below the table's length (an index
@@ -1515,12 +1487,15 @@ unsafe fn short_hits_avx512(table: &WordTable, keys: &[u64]) -> (u64, u64) {
     // slots).
     unsafe {
         let (mul, shift) = (
-            _mm512_set1_epi64(table.short_hash.0 as i64),
-            _mm_cvtsi64_si128(i64::from(table.short_hash.1)),
+            _mm512_set1_epi64(table.hash.0 as i64),
+            _mm_cvtsi64_si128(i64::from(table.hash.1)),
         );
-        let flag = _mm512_set1_epi64(WordTable::LONG as i64);
-        let slots = table.short.as_ptr().cast::<i64>();
-        let (mut hit_n, mut long_n) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+        let tag = _mm512_set1_epi64(WordTable::SHORT_TAG as i64);
+        let slots = table.slots.as_ptr().cast::<i64>();
+        let mut hit_n = _mm512_setzero_si512();
+        // The maybes: bit c of lane j for key 8c + j (at most 64 groups).
+        let (mut may_v, mut bit) = (_mm512_setzero_si512(), _mm512_set1_epi64(1));
+        debug_assert!(keys.len() <= 64 * 8);
         for group in keys.chunks(8) {
             let lanes = if group.len() == 8 {
                 0xFF
@@ -1530,13 +1505,25 @@ unsafe fn short_hits_avx512(table: &WordTable, keys: &[u64]) -> (u64, u64) {
             let key = _mm512_maskz_loadu_epi64(lanes, group.as_ptr().cast());
             let at = _mm512_srl_epi64(_mm512_mullo_epi64(key, mul), shift);
             let slot = _mm512_mask_i64gather_epi64::<8>(key, lanes, at, slots);
-            let hit = _mm512_mask_cmpeq_epi64_mask(lanes, _mm512_andnot_si512(flag, slot), key);
-            let long = _mm512_mask_test_epi64_mask(hit, slot, flag);
-            hit_n = _mm512_mask_sub_epi64(hit_n, hit, hit_n, _mm512_set1_epi64(-1));
-            long_n = _mm512_mask_sub_epi64(long_n, long, long_n, _mm512_set1_epi64(-1));
+            let eq = _mm512_mask_cmpeq_epi64_mask(lanes, slot, key);
+            let short = _mm512_cmpge_epu64_mask(key, tag);
+            hit_n = _mm512_mask_sub_epi64(hit_n, eq & short, hit_n, _mm512_set1_epi64(-1));
+            // Kept in a vector, not branched on (nor moved to a general
+            // register): either cost a third of the lookups' speed.
+            may_v = _mm512_mask_or_epi64(may_v, eq & !short, may_v, bit);
+            bit = _mm512_add_epi64(bit, bit);
         }
-        hits += _mm512_reduce_add_epi64(hit_n) as u64;
-        long_hits += _mm512_reduce_add_epi64(long_n) as u64;
+        if _mm512_test_epi64_mask(may_v, may_v) != 0 {
+            let mut lanes = [0u64; 8];
+            _mm512_storeu_si512(lanes.as_mut_ptr().cast(), may_v);
+            for (j, &lane) in lanes.iter().enumerate() {
+                let mut groups = lane;
+                while groups != 0 {
+                    maybe(8 * groups.trailing_zeros() as usize + j);
+                    groups &= groups - 1;
+                }
+            }
+        }
+        _mm512_reduce_add_epi64(hit_n) as u64
     }
-    (hits, long_hits)
 }
