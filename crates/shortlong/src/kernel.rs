@@ -148,7 +148,7 @@ pub(crate) trait Classify {
     /// words starting at the bits of `cand` in the block
     /// `text[base..base + 64]` (whitespace `ws`, and `next_ws` for the block
     /// after), one key each ([`WordTable::key`]), in order, into `keys`
-    /// (it has room for the block), to be looked up later. Returns the
+    /// (the block recorded, and room for its keys), to be looked up later. Returns the
     /// candidates left to the caller (their keys are `SHORT_TAG`, of
     /// length 0, which is in no slot): at least those of 64 bytes or more.
     ///
@@ -166,7 +166,7 @@ pub(crate) trait Classify {
         ws: [u64; 2],
         keys: &mut KeyBuf,
     ) -> u64 {
-        debug_assert!(keys.has_room());
+        debug_assert!(keys.has_key_room());
         let mut n = keys.n;
         let (mut cand, mut rest) = (cand, 0);
         while cand != 0 {
@@ -762,10 +762,16 @@ impl KeyBuf {
         let _ = KEY_BUFS.try_with(|cell| cell.set(Some(buf)));
     }
 
-    /// Has a block room?
+    /// Has a block room (for its keys, and to be recorded)?
     #[inline(always)]
     pub(crate) fn has_room(&self) -> bool {
-        self.n <= Self::LEN - Self::ROOM && self.n_blocks < Self::BLOCKS
+        self.has_key_room() && self.n_blocks < Self::BLOCKS
+    }
+
+    /// Has a block room for its keys (recorded already)?
+    #[inline(always)]
+    pub(crate) fn has_key_room(&self) -> bool {
+        self.n <= Self::LEN - Self::ROOM
     }
 
     /// Record the block at `base` whose candidates' keys come next.
@@ -2121,6 +2127,48 @@ mod tests {
             assert_eq!(got, want, "{b:?} on {text:?}");
             let got = crate::count_with(b, with.as_bytes(), &o, crate::Errors::Strict);
             assert_eq!(got, want_with, "{b:?} on {with:?}");
+        }
+    }
+
+    /// Candidates sparse enough (about one a block) that the buffer runs
+    /// out of block records before it runs out of keys, some of them
+    /// maybes (long entries, and words that start like them) whose
+    /// positions come from those records: each backend against the
+    /// oracle, at several offsets.
+    #[test]
+    fn sparse_candidates_fill_the_block_records() {
+        let stop = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../bench/stopwords.txt"
+        ))
+        .unwrap();
+        let o = crate::Options::new(8, stop.split_whitespace()).unwrap();
+        let long = "x".repeat(70);
+        let words = [
+            "the",
+            "although",
+            "themselves",
+            "yourselves,",
+            "of",
+            "althoughx",
+            &long,
+            "ourselves",
+        ];
+        let filler = "x".repeat(57);
+        for shift in 0..3 {
+            let mut text = " ".repeat(shift);
+            for i in 0..1600 {
+                text.push_str(words[i % words.len()]);
+                text.push(' ');
+                text.push_str(&filler[..50 + i % 8]);
+                text.push(' ');
+            }
+            let want = crate::scalar::count(text.as_bytes(), &o, crate::Errors::Strict);
+            assert!(want.as_ref().is_ok_and(|c| c.ignored == 1000));
+            for b in crate::Backend::available() {
+                let got = crate::count_with(b, text.as_bytes(), &o, crate::Errors::Strict);
+                assert_eq!(got, want, "{b:?}, shift {shift}");
+            }
         }
     }
 

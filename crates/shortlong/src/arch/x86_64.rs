@@ -496,7 +496,7 @@ impl Classify for Avx512 {
         const TOP: u64 = 0x8080_8080_8080_8080;
         debug_assert!(base < text.len());
         // The buffer's room is what makes the stores below safe.
-        assert!(keys.has_room());
+        assert!(keys.has_key_room());
         // The candidates' words end at the space after them: adding a start
         // to the non-space mask carries through its run (a candidate starts
         // a run, and no two share one). A carry out of bit 63 is the last
