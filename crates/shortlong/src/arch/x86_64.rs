@@ -535,14 +535,15 @@ impl Classify for Avx512 {
 
             let step = _mm512_loadu_si512(STEP.as_ptr().cast());
             let (tag, seven, big) = (
-                _mm512_set1_epi8(0xF8u8 as i8),
+                _mm512_set1_epi8((WordTable::SHORT_TAG >> 56) as u8 as i8),
                 _mm512_set1_epi8(7),
                 _mm512_set1_epi8(63),
             );
             let out = keys.keys.as_mut_ptr().add(keys.n);
             // The keys of words g..g + 8, from `spread` (their bytes of the
             // compressed vectors, each 8 times). A word of 64 bytes or more
-            // gets `WordTable::NEVER` (its bytes cut to none, the tag alone).
+            // gets the key of length 0, in no slot (its bytes cut to none,
+            // `SHORT_TAG` alone).
             // (A macro, not a closure: a closure does not inherit the
             // target features, and its intrinsics would not inline.)
             macro_rules! group {
