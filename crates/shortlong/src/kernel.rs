@@ -857,8 +857,9 @@ pub(crate) struct IgnorePlan {
     lengths: u64,
     long_entries: bool,
     /// The candidate path's entries, unless the list is too large for a
-    /// perfect hash; then those of at most 16 bytes are in `short_set`
-    /// instead.
+    /// perfect hash; the entries of at most 16 bytes that it does not
+    /// settle (all of them without it, else those of 8 bytes or more) are
+    /// in `short_set`.
     pub(crate) word_table: Option<WordTable>,
     short_set: ShortSet,
 }
@@ -901,14 +902,19 @@ impl IgnorePlan {
         let long = |e: &[u8]| crate::utf8::code_points(e) > longer_than;
         let tabled: Vec<(&[u8], bool)> = entries.iter().map(|e| (&e[..], long(e))).collect();
         f.word_table = WordTable::new(&tabled);
-        if f.word_table.is_none() {
-            f.short_set = ShortSet::new(
-                entries
-                    .iter()
-                    .filter(|e| e.len() <= 16)
-                    .map(|e| (&e[..], long(e))),
-            );
-        }
+        // The words the table does not settle, up to 16 bytes: all of them
+        // without a table, else the longer ones (the maybes).
+        let min = if f.word_table.is_some() {
+            WordTable::SHORT_MAX + 1
+        } else {
+            1
+        };
+        f.short_set = ShortSet::new(
+            entries
+                .iter()
+                .filter(|e| (min..=16).contains(&e.len()))
+                .map(|e| (&e[..], long(e))),
+        );
         f
     }
 }
@@ -1951,13 +1957,13 @@ impl<const B: usize> Kernel<'_, B> {
     fn word_hit(&self, i: usize, len: usize) -> (u64, u64) {
         let (text, f, opts) = (self.text, self.plan, self.opts);
         // Words of at most 7 bytes are settled by the table when it was
-        // built, else those of at most 16 by the short set.
+        // built, the others of at most 16 by the short set.
         let small = match &f.word_table {
-            Some(table) => (len <= WordTable::SHORT_MAX).then(|| {
+            Some(table) if len <= WordTable::SHORT_MAX => {
                 let (hit, long, _) = table.probe(WordTable::key_at(text, i, len));
-                (hit, long)
-            }),
-            None => (len <= 16).then(|| f.short_set.lookup_at(text, i, len)),
+                Some((hit, long))
+            }
+            _ => (len <= 16).then(|| f.short_set.lookup_at(text, i, len)),
         };
         if let Some(found) = small {
             return found;
