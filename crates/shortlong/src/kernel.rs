@@ -1913,8 +1913,11 @@ impl<const B: usize> Kernel<'_, B> {
         let text = self.text;
         let (mut hits, mut long_hits) = (0, 0);
         for i in keys.maybes() {
-            // Its length: it has at least 8 bytes.
-            let end = (i + 8..).find(|&e| space_or_end(text, e)).unwrap();
+            // Its length: it has at least 8 bytes (in a valid text; `min`
+            // keeps any other in bounds).
+            let end = ((i + 8).min(text.len())..)
+                .find(|&e| space_or_end(text, e))
+                .unwrap();
             let (hit, long) = self.word_hit(i, end - i);
             hits += hit;
             long_hits += long;
