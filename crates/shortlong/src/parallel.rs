@@ -127,8 +127,8 @@ fn default_threads() -> usize {
 }
 
 /// Texts shorter than this are counted on one thread: below it, handing
-/// work to other threads costs more than it saves (see the README's
-/// benchmark of 1 vs 2 threads by size).
+/// work to other threads costs more than it saves (see docs/performance.md,
+/// two threads against one, by size).
 pub const PARALLEL_MIN: usize = 1 << 20;
 
 pub(crate) const PIECES_PER_THREAD: usize = 4;
