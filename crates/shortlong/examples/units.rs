@@ -28,7 +28,13 @@ fn main() {
         .chars()
         .flat_map(|c| (c as u32).to_ne_bytes())
         .collect();
+    // Latin-1: the text with every character above U+00FF made U+00E9.
+    let one: Vec<u8> = text
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(0xE9))
+        .collect();
     for (name, units, w) in [
+        ("Latin-1", &one, UnitWidth::One),
         ("UCS-2", &two, UnitWidth::Two),
         ("UCS-4", &four, UnitWidth::Four),
     ] {

@@ -85,20 +85,16 @@ pub fn count_units(units: &[u8], width: UnitWidth, opts: &Options) -> Result<Cou
     let mut buf: Vec<u8> = Vec::with_capacity(4 * CHUNK);
     for (c, chunk) in units.chunks(CHUNK * w).enumerate() {
         buf.clear();
-        match width {
-            UnitWidth::One => latin1_to_utf8(chunk, &mut buf),
-            UnitWidth::Two | UnitWidth::Four => {
-                let r = crate::arch::units_to_utf8(chunk, w, &mut buf).unwrap_or_else(|| {
-                    if w == 2 {
-                        units_to_utf8::<2>(chunk, &mut buf)
-                    } else {
-                        units_to_utf8::<4>(chunk, &mut buf)
-                    }
-                });
-                if let Err(i) = r {
-                    return Err(UnitsError::NotACodePoint(c * CHUNK + i));
-                }
+        let r = crate::arch::units_to_utf8(chunk, w, &mut buf).unwrap_or_else(|| match width {
+            UnitWidth::One => {
+                latin1_to_utf8(chunk, &mut buf);
+                Ok(())
             }
+            UnitWidth::Two => units_to_utf8::<2>(chunk, &mut buf),
+            UnitWidth::Four => units_to_utf8::<4>(chunk, &mut buf),
+        });
+        if let Err(i) = r {
+            return Err(UnitsError::NotACodePoint(c * CHUNK + i));
         }
         counter.feed_valid(&buf);
     }
@@ -176,20 +172,51 @@ fn push_utf8(cp: u32, out: &mut Vec<u8>) {
     }
 }
 
+/// Each Latin-1 unit's UTF-8 as a little-endian `u16` (for an ASCII unit,
+/// a spare zero byte after it).
+const LATIN1: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = if b < 0x80 {
+            b as u16
+        } else {
+            (0xC0 | b >> 6) as u16 | ((0x80 | (b & 0x3F)) as u16) << 8
+        };
+        b += 1;
+    }
+    t
+};
+
+/// Latin-1 units to UTF-8 (appended to `out`): a group of 32 ASCII units is
+/// copied; in any other, each unit stores both bytes of its entry in
+/// [`LATIN1`] and moves on by 1 or 2, with no branch on the unit (the spare
+/// byte of an ASCII unit is overwritten by the next unit, or cut off). A
+/// push per unit had made a Latin-1 `str` counted in place slower than
+/// `str.encode()` and a count.
 fn latin1_to_utf8(bytes: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    // 2 bytes a unit, and one spare for the last unit's store.
+    out.resize(start + 2 * bytes.len() + 1, 0);
+    let buf = &mut out[start..];
+    let mut at = 0;
     let mut groups = bytes.chunks_exact(GROUP);
     for g in &mut groups {
         if g.iter().all(|&b| b < 0x80) {
-            out.extend_from_slice(g);
-        } else {
-            for &b in g {
-                push_utf8(b as u32, out);
-            }
+            buf[at..at + GROUP].copy_from_slice(g);
+            at += GROUP;
+            continue;
+        }
+        for &b in g {
+            buf[at..at + 2].copy_from_slice(&LATIN1[usize::from(b)].to_le_bytes());
+            at += 1 + usize::from(b >> 7);
         }
     }
     for &b in groups.remainder() {
-        push_utf8(b as u32, out);
+        buf[at..at + 2].copy_from_slice(&LATIN1[usize::from(b)].to_le_bytes());
+        at += 1 + usize::from(b >> 7);
     }
+    out.truncate(start + at);
 }
 
 /// Write the UTF-8 of code point `u` at `out[at..]`; returns the new end.
@@ -283,10 +310,22 @@ mod tests {
     }
 
     /// The generalised UTF-8 of code points (lone surrogates included).
+    /// (From `std`, and for a surrogate its 3-byte form written out: not
+    /// from the code under test.)
     fn utf8(text: &[u32]) -> Vec<u8> {
         let mut out = Vec::new();
         for &u in text {
-            push_utf8(u, &mut out);
+            match char::from_u32(u) {
+                Some(c) => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+                None => {
+                    assert!((0xD800..0xE000).contains(&u), "a surrogate");
+                    out.extend_from_slice(&[
+                        0xED,
+                        0xA0 | (u >> 6 & 0x1F) as u8,
+                        0x80 | (u & 0x3F) as u8,
+                    ]);
+                }
+            }
         }
         out
     }
@@ -351,7 +390,7 @@ mod tests {
     }
 
     #[test]
-    fn the_vector_transcoder_equals_the_scalar_one() {
+    fn the_ucs2_transcoders_equal_the_oracle() {
         let mut next = lcg(99);
         for len in (0..200).chain([1000, 4099, CHUNK + 3]) {
             // Mostly ASCII, mostly 2-byte, mostly 3-byte (surrogates too),
@@ -371,6 +410,8 @@ mod tests {
                 let bytes: Vec<u8> = units.iter().flat_map(|u| u.to_ne_bytes()).collect();
                 let mut want = Vec::new();
                 units_to_utf8::<2>(&bytes, &mut want).unwrap();
+                let points: Vec<u32> = units.iter().map(|&u| u32::from(u)).collect();
+                assert_eq!(want, utf8(&points), "scalar, len {len}, mix {mix}");
                 let mut got = Vec::new();
                 if let Some(r) = crate::arch::units_to_utf8(&bytes, 2, &mut got) {
                     assert_eq!(r, Ok(()));
@@ -381,7 +422,72 @@ mod tests {
     }
 
     #[test]
-    fn the_vector_ucs4_transcoder_equals_the_scalar_one() {
+    fn the_latin1_transcoders_equal_std() {
+        let mut next = lcg(17);
+        for len in (0..200).chain([1000, 4099, CHUNK + 3]) {
+            // Only ASCII, no ASCII, and mixed in runs of every length, so
+            // that both paths of a group and every tail are taken.
+            for mix in 0..4u32 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|k| {
+                        let r = next();
+                        (match mix {
+                            0 => r % 0x80,
+                            1 => 0x80 + r % 0x80,
+                            2 => r % 0x100,
+                            _ => (k as u32 / (1 + r % 40) % 2) * 0x80 + r % 0x80,
+                        }) as u8
+                    })
+                    .collect();
+                let want: Vec<u8> = bytes.iter().map(|&b| b as char).collect::<String>().into();
+                let mut got = b"kept".to_vec();
+                latin1_to_utf8(&bytes, &mut got);
+                assert_eq!(&got[..4], b"kept");
+                assert_eq!(got[4..], want[..], "scalar, len {len}, mix {mix}");
+                let mut got = Vec::new();
+                if let Some(r) = crate::arch::units_to_utf8(&bytes, 1, &mut got) {
+                    assert_eq!(r, Ok(()));
+                    assert_eq!(got, want, "vector, len {len}, mix {mix}");
+                }
+            }
+        }
+    }
+
+    /// The edges of the UTF-8 forms, and of the surrogates.
+    const EDGES: [u32; 12] = [
+        0, 0x7F, 0x80, 0x7FF, 0x800, 0xD7FF, 0xD800, 0xDFFF, 0xE000, 0xFFFF, 0x10000, 0x10FFFF,
+    ];
+
+    #[test]
+    fn the_transcoders_equal_the_oracle_at_the_edges_of_each_form() {
+        // Every edge at every place of a group, for each width it fits.
+        for len in [1, 31, 32, 33, 70] {
+            for shift in 0..EDGES.len() {
+                let points: Vec<u32> = (0..len).map(|k| EDGES[(k + shift) % EDGES.len()]).collect();
+                for width in [UnitWidth::One, UnitWidth::Two, UnitWidth::Four] {
+                    let max = [0, 0xFF, 0xFFFF, 0, 0x10FFFF][width as usize];
+                    let fit: Vec<u32> = points.iter().map(|&u| u.min(max)).collect();
+                    let bytes = encode(&fit, width);
+                    let want = utf8(&fit);
+                    let mut got = Vec::new();
+                    match width {
+                        UnitWidth::One => latin1_to_utf8(&bytes, &mut got),
+                        UnitWidth::Two => units_to_utf8::<2>(&bytes, &mut got).unwrap(),
+                        UnitWidth::Four => units_to_utf8::<4>(&bytes, &mut got).unwrap(),
+                    }
+                    assert_eq!(got, want, "scalar, width {width:?}, len {len}");
+                    let mut got = Vec::new();
+                    if let Some(r) = crate::arch::units_to_utf8(&bytes, width as usize, &mut got) {
+                        assert_eq!(r, Ok(()));
+                        assert_eq!(got, want, "vector, width {width:?}, len {len}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_ucs4_transcoders_equal_the_oracle() {
         let mut next = lcg(5);
         for len in (0..100).chain([1000, 4099]) {
             for mix in 0..5u32 {
@@ -400,6 +506,7 @@ mod tests {
                 let bytes: Vec<u8> = units.iter().flat_map(|u| u.to_ne_bytes()).collect();
                 let mut want = Vec::new();
                 units_to_utf8::<4>(&bytes, &mut want).unwrap();
+                assert_eq!(want, utf8(&units), "scalar, len {len}, mix {mix}");
                 let mut got = Vec::new();
                 if let Some(r) = crate::arch::units_to_utf8(&bytes, 4, &mut got) {
                     assert_eq!(r, Ok(()));

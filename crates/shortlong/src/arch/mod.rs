@@ -246,31 +246,32 @@ unsafe fn count_portable_popcnt(text: &[u8], opts: &Options) -> Counts {
     count_portable(text, opts)
 }
 
-/// UCS-2 (`width` 2) or UCS-4 (`width` 4) units to generalised UTF-8 into
-/// `out` (cleared first) with the best backend's transcoder: `Some(Err(k))`
-/// for a unit above U+10FFFF at index k; `None` when the backend has no
-/// transcoder for this width (then `out` is untouched).
+/// Latin-1 (`width` 1), UCS-2 (`width` 2) or UCS-4 (`width` 4) units to
+/// generalised UTF-8 into `out` (cleared first) with the best backend's
+/// transcoder: `Some(Err(k))` for a unit above U+10FFFF at index k; `None`
+/// when the backend has no transcoder for this width (then `out` is
+/// untouched).
 pub(crate) fn units_to_utf8(
     units: &[u8],
     width: usize,
     out: &mut Vec<u8>,
 ) -> Option<Result<(), usize>> {
     #[cfg(target_arch = "x86_64")]
-    if (width == 2 || width == 4)
+    if matches!(width, 1 | 2 | 4)
         && Backend::best() == Backend::Avx512
         && Backend::Avx512.is_supported()
     {
-        // At most 3 bytes per UCS-2 unit and 4 per UCS-4 unit, plus a vector
-        // of slack for the whole-vector stores.
+        // At most 2 bytes per Latin-1 unit, 3 per UCS-2 unit and 4 per
+        // UCS-4 unit, plus a vector of slack for the whole-vector stores.
         out.clear();
         out.resize(units.len() / width * (width.min(3) + 1) + 64, 0);
         // SAFETY: is_supported() checked AVX-512 F, BW, VL, VBMI2 and BMI2
         // (POPCNT comes with them); `out` has the room the functions ask.
         let r = unsafe {
-            if width == 2 {
-                Ok(x86_64::ucs2_to_utf8_avx512(units, out))
-            } else {
-                x86_64::ucs4_to_utf8_avx512(units, out)
+            match width {
+                1 => Ok(x86_64::ucs1_to_utf8_avx512(units, out)),
+                2 => Ok(x86_64::ucs2_to_utf8_avx512(units, out)),
+                _ => x86_64::ucs4_to_utf8_avx512(units, out),
             }
         };
         out.truncate(*r.as_ref().unwrap_or(&0));

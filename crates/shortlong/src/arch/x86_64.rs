@@ -1139,6 +1139,61 @@ pub(super) unsafe fn ucs2_to_utf8_avx512(units: &[u8], out: &mut [u8]) -> usize 
     at
 }
 
+/// Latin-1 (UCS-1) units to UTF-8, 32 at a time: a group of ASCII units is
+/// stored as it is; any other group is widened to 16-bit words holding each
+/// unit's UTF-8 (`[u]`, or `[C0 | u >> 6, 80 | u & 3F]`), and `vpcompressb`
+/// squeezes out the second byte of the ASCII units. Returns how many bytes
+/// of `out` were written.
+///
+/// # Safety
+/// As for [`ucs2_to_utf8_avx512`]. (`out` must have room for 2 bytes per
+/// unit and 64 of slack, or this panics.)
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
+pub(super) unsafe fn ucs1_to_utf8_avx512(units: &[u8], out: &mut [u8]) -> usize {
+    let n = units.len();
+    assert!(
+        out.len() >= 2 * n + 64,
+        "room for the UTF-8 and a vector of slack"
+    );
+    let mut at = 0;
+    let mut i = 0;
+    while i + 32 <= n {
+        // SAFETY: 32 bytes from i are in `units` (i + 32 <= n); every store
+        // below writes at most 64 bytes at `at`, and at <= 2i < out.len() - 64
+        // (each unit adds at most 2 bytes); the CPU features are this
+        // function's contract.
+        unsafe {
+            let b = _mm256_loadu_si256(units.as_ptr().add(i).cast());
+            let high = _mm256_movemask_epi8(b) as u32;
+            if high == 0 {
+                _mm256_storeu_si256(out.as_mut_ptr().add(at).cast(), b);
+                at += 32;
+                i += 32;
+                continue;
+            }
+            let v = _mm512_cvtepu8_epi16(b);
+            let lead = _mm512_or_si512(_mm512_srli_epi16::<6>(v), _mm512_set1_epi16(0xC0));
+            let cont = _mm512_or_si512(
+                _mm512_and_si512(v, _mm512_set1_epi16(0x3F)),
+                _mm512_set1_epi16(0x80),
+            );
+            let two = _mm512_or_si512(lead, _mm512_slli_epi16::<8>(cont));
+            let words = _mm512_mask_blend_epi16(!high, two, v);
+            // Byte 2k always, byte 2k + 1 when unit k is not ASCII.
+            let keep = 0x5555_5555_5555_5555 | _pdep_u64(u64::from(high), 0xAAAA_AAAA_AAAA_AAAA);
+            let packed = _mm512_maskz_compress_epi8(keep, words);
+            _mm512_storeu_si512(out.as_mut_ptr().add(at).cast(), packed);
+            at += keep.count_ones() as usize;
+            i += 32;
+        }
+    }
+    // The last units, one at a time.
+    for &u in &units[i..] {
+        at = crate::ucs::put_bmp(u32::from(u), out, at);
+    }
+    at
+}
+
 /// UCS-4 units (native-endian) to generalised UTF-8, 16 units at a time, as
 /// [`ucs2_to_utf8_avx512`] with 4-byte sequences too. `Err(k)` for a unit
 /// above U+10FFFF at index k (then `out` holds no defined result).
