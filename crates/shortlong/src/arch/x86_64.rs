@@ -1065,19 +1065,7 @@ pub(super) unsafe fn ucs2_to_utf8_avx512(units: &[u8], out: &mut [u8]) -> usize 
             }
             let below_800 = _mm512_cmplt_epu16_mask(v, _mm512_set1_epi16(0x800));
             if below_800 == u32::MAX {
-                // [C0 | u >> 6, 80 | u & 3F] or [u]: byte 2k always, byte
-                // 2k + 1 when unit k is not ASCII.
-                let hi = _mm512_or_si512(_mm512_srli_epi16::<6>(v), _mm512_set1_epi16(0xC0));
-                let lo = _mm512_or_si512(
-                    _mm512_and_si512(v, _mm512_set1_epi16(0x3F)),
-                    _mm512_set1_epi16(0x80),
-                );
-                let two = _mm512_or_si512(hi, _mm512_slli_epi16::<8>(lo));
-                let words = _mm512_mask_blend_epi16(ascii, two, v);
-                let keep = 0x5555_5555_5555_5555 | _pdep_u64(!ascii as u64, 0xAAAA_AAAA_AAAA_AAAA);
-                let packed = _mm512_maskz_compress_epi8(keep, words);
-                _mm512_storeu_si512(out.as_mut_ptr().add(at).cast(), packed);
-                at += keep.count_ones() as usize;
+                at += put_below_800(v, ascii, out.as_mut_ptr().add(at));
                 i += 32;
                 continue;
             }
@@ -1139,11 +1127,34 @@ pub(super) unsafe fn ucs2_to_utf8_avx512(units: &[u8], out: &mut [u8]) -> usize 
     at
 }
 
+/// The UTF-8 of 32 code points below U+0800, the 16-bit lanes of `v`
+/// (`ascii`: those below U+0080), stored at `out`; returns its length. Each
+/// lane becomes `[C0 | u >> 6, 80 | u & 3F]`, or `[u]`, and `vpcompressb`
+/// keeps byte 2k always and byte 2k + 1 when unit k is not ASCII.
+///
+/// # Safety
+/// 64 bytes at `out` are writable. Inlined into the transcoders, which
+/// enable the features it uses (AVX-512 F, BW and VBMI2, BMI2 and POPCNT).
+#[inline(always)]
+unsafe fn put_below_800(v: __m512i, ascii: u32, out: *mut u8) -> usize {
+    // SAFETY: forwarded contract.
+    unsafe {
+        let lead = _mm512_or_si512(_mm512_srli_epi16::<6>(v), _mm512_set1_epi16(0xC0));
+        let cont = _mm512_or_si512(
+            _mm512_and_si512(v, _mm512_set1_epi16(0x3F)),
+            _mm512_set1_epi16(0x80),
+        );
+        let two = _mm512_or_si512(lead, _mm512_slli_epi16::<8>(cont));
+        let words = _mm512_mask_blend_epi16(ascii, two, v);
+        let keep = 0x5555_5555_5555_5555 | _pdep_u64(u64::from(!ascii), 0xAAAA_AAAA_AAAA_AAAA);
+        _mm512_storeu_si512(out.cast(), _mm512_maskz_compress_epi8(keep, words));
+        keep.count_ones() as usize
+    }
+}
+
 /// Latin-1 (UCS-1) units to UTF-8, 32 at a time: a group of ASCII units is
-/// stored as it is; any other group is widened to 16-bit words holding each
-/// unit's UTF-8 (`[u]`, or `[C0 | u >> 6, 80 | u & 3F]`), and `vpcompressb`
-/// squeezes out the second byte of the ASCII units. Returns how many bytes
-/// of `out` were written.
+/// stored as it is; any other is widened to 16-bit lanes and stored by
+/// [`put_below_800`]. Returns how many bytes of `out` were written.
 ///
 /// # Safety
 /// As for [`ucs2_to_utf8_avx512`]. (`out` must have room for 2 bytes per
@@ -1171,19 +1182,7 @@ pub(super) unsafe fn ucs1_to_utf8_avx512(units: &[u8], out: &mut [u8]) -> usize 
                 i += 32;
                 continue;
             }
-            let v = _mm512_cvtepu8_epi16(b);
-            let lead = _mm512_or_si512(_mm512_srli_epi16::<6>(v), _mm512_set1_epi16(0xC0));
-            let cont = _mm512_or_si512(
-                _mm512_and_si512(v, _mm512_set1_epi16(0x3F)),
-                _mm512_set1_epi16(0x80),
-            );
-            let two = _mm512_or_si512(lead, _mm512_slli_epi16::<8>(cont));
-            let words = _mm512_mask_blend_epi16(!high, two, v);
-            // Byte 2k always, byte 2k + 1 when unit k is not ASCII.
-            let keep = 0x5555_5555_5555_5555 | _pdep_u64(u64::from(high), 0xAAAA_AAAA_AAAA_AAAA);
-            let packed = _mm512_maskz_compress_epi8(keep, words);
-            _mm512_storeu_si512(out.as_mut_ptr().add(at).cast(), packed);
-            at += keep.count_ones() as usize;
+            at += put_below_800(_mm512_cvtepu8_epi16(b), !high, out.as_mut_ptr().add(at));
             i += 32;
         }
     }
