@@ -848,10 +848,10 @@ pub(crate) struct IgnorePlan {
     default_pair: bool,
     masked: Vec<MaskEntry>,
     /// The rest go through candidates: their distinct first bytes (empty:
-    /// none), lengths (bit l, l < 64) and whether some has 64+ bytes.
+    /// none), and lengths (bit l, l < 64; a word of 64 bytes or more is
+    /// checked against `Options::max_ignore_len` instead).
     first: ByteSet,
     lengths: u64,
-    long_entries: bool,
     /// The candidate path's entries, unless the list is too large for a
     /// perfect hash; the entries of at most 16 bytes that it does not
     /// settle (all of them without it, else those of 8 bytes or more) are
@@ -888,12 +888,8 @@ impl IgnorePlan {
             return f;
         }
         f.first = ByteSet::new(entries.iter().map(|e| e[0]).collect());
-        for e in entries {
-            if e.len() < 64 {
-                f.lengths |= 1 << e.len();
-            } else {
-                f.long_entries = true;
-            }
+        for e in entries.iter().filter(|e| e.len() < 64) {
+            f.lengths |= 1 << e.len();
         }
         let long = |e: &[u8]| crate::utf8::code_points(e) > longer_than;
         let tabled: Vec<(&[u8], bool)> = entries.iter().map(|e| (&e[..], long(e))).collect();
