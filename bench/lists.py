@@ -16,17 +16,11 @@ import time
 from pathlib import Path
 
 import shortlong
+from shortlong import reference
 
 ROOT = Path(__file__).resolve().parent.parent
 STOPWORDS = tuple((ROOT / "bench" / "stopwords.txt").read_text().split())
 DEFAULT = ("the", "a")
-
-
-def reference(text: str, longer_than: int, ignore: tuple[str, ...]) -> tuple[int, int, int]:
-    """The pure-Python definition's counts: words, ignored, long words."""
-    words = text.split()
-    kept = [w for w in words if w not in set(ignore)]
-    return len(words), len(words) - len(kept), sum(len(w) > longer_than for w in kept)
 
 
 def gbps(data: bytes, longer_than: int, ignore: tuple[str, ...]) -> float:
@@ -65,7 +59,7 @@ def main() -> None:
     base = 0.0
     for name, longer_than, ignore in cases:
         c = shortlong.count(data, longer_than=longer_than, ignore=ignore)
-        assert tuple(c) == reference(text, longer_than, ignore), (name, c)
+        assert tuple(c) == reference.counts(text, longer_than, ignore), (name, c)
         speed = gbps(data, longer_than, ignore)
         base = base or speed  # the first case is the default
         print(f"  {name:40s} {speed:6.2f} GB/s  {speed / base:5.2f}x")

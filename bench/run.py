@@ -26,6 +26,7 @@ from typing import Any
 
 import cffi
 import shortlong
+import shortlong.reference
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare_seed import cpu_model, median_time, paired_times, reference
@@ -36,10 +37,7 @@ STOPWORDS = tuple((ROOT / "bench" / "stopwords.txt").read_text().split())
 
 
 def counts_reference(text: str, ignore: Iterable[str] = ("the", "a")) -> tuple[int, int, int]:
-    ig = set(ignore)
-    words = text.split()
-    ignored = sum(1 for w in words if w in ig)
-    return len(words), ignored, sum(1 for w in words if w not in ig and len(w) > 8)
+    return shortlong.reference.counts(text, 8, ignore)
 
 
 def optimized(text: str) -> float:

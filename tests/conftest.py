@@ -4,34 +4,17 @@ from __future__ import annotations
 
 import bz2
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from shortlong import reference
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 
-def reference_short_long(text: str) -> float:
-    """The definition, as the article's data scientist wrote it."""
-    split = text.split()
-    split = [i for i in split if (i != "the") & (i != "a")]
-    long = 0
-    for i in split:
-        if len(i) > 8:
-            long += 1
-    return long / len(split)
-
-
-def reference_counts(
-    text: str, longer_than: int = 8, ignore: Iterable[str] = ("the", "a")
-) -> tuple[int, int, int]:
-    """(words, ignored, long) by the same definition."""
-    ignore = set(ignore)
-    words = text.split()
-    ignored = sum(1 for w in words if w in ignore)
-    long = sum(1 for w in words if w not in ignore and len(w) > longer_than)
-    return len(words), ignored, long
+# The definition, written once, in the package (users can call it too).
+reference_short_long = reference.short_long
+reference_counts = reference.counts
 
 
 def data_file(name: str) -> Path:

@@ -183,7 +183,9 @@ def test_a_bad_row_names_its_index_and_keeps_the_others() -> None:
 
 
 def test_bad_inputs() -> None:
-    with pytest.raises(TypeError, match="row 1: texts must be str"):
+    with pytest.raises(
+        TypeError, match="row 1 must be a str, a bytes-like object or None, not int"
+    ):
         count_many(["a", 3])
     with pytest.raises(TypeError, match="not a single text"):
         count_many("the text")

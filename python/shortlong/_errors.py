@@ -8,7 +8,14 @@ working.
 
 from __future__ import annotations
 
-__all__ = ["ArgumentTypeError", "DecodeError", "Error", "NoWordsError", "OptionError"]
+__all__ = [
+    "ArgumentTypeError",
+    "DecodeError",
+    "Error",
+    "FileChangedError",
+    "NoWordsError",
+    "OptionError",
+]
 
 
 class Error(Exception):
@@ -42,6 +49,8 @@ class DecodeError(Error, UnicodeDecodeError):
     """
 
     offset: int
+    #: How to count such bytes anyway; the command line says it its own way.
+    hint = 'pass errors="replace" to count each invalid sequence as U+FFFD'
 
     def __init__(self, obj: bytes, start: int, end: int, reason: str, offset: int) -> None:
         super().__init__("utf-8", obj, start, end, reason)
@@ -50,9 +59,19 @@ class DecodeError(Error, UnicodeDecodeError):
     def __str__(self) -> str:
         bad = self.object[self.start : self.end].hex(" ")
         return (
-            f"invalid UTF-8 at byte offset {self.offset} (bytes {bad}): {self.reason}; "
-            'pass errors="replace" to count each invalid sequence as U+FFFD'
+            f"invalid UTF-8 at byte offset {self.offset} (bytes {bad}): {self.reason}; {self.hint}"
         )
 
     def __reduce__(self) -> tuple[type[DecodeError], tuple[bytes, int, int, str, int]]:
         return (type(self), (self.object, self.start, self.end, self.reason, self.offset))
+
+
+class FileChangedError(Error, OSError):
+    """A file changed size while it was being counted (another process
+    truncated it or wrote to it), so its counts would describe no version of
+    it. ``filename`` names it; count it again once it is stable."""
+
+    def __str__(self) -> str:
+        # The message names the file already; OSError would rebuild it as
+        # "[Errno None] None: name" once `filename` is set.
+        return str(self.args[0]) if self.args else super().__str__()

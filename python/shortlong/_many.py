@@ -10,19 +10,23 @@ threads, with the GIL released.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from . import DEFAULT_IGNORE, _ffi, _options, _threads
-from ._errors import ArgumentTypeError, DecodeError, OptionError
+from . import _ffi, _options
+from ._errors import ArgumentTypeError, DecodeError
+from ._ffi import Columns
+from ._options import DEFAULT_IGNORE
 
-_ffi_ = _ffi.ffi
-_lib = _ffi.lib
-
-_OK = _lib.SL_ROW_OK
-_NULL_ROW = _lib.SL_ROW_NULL
-_INVALID = _lib.SL_ROW_INVALID_UTF8
+_OK = _ffi.ROW_OK
+_NULL_ROW = _ffi.ROW_NULL
+_INVALID = _ffi.ROW_INVALID_UTF8
+#: A bytes row shorter than this is copied into one joined buffer; a longer
+#: one, and every other buffer, is read where it is. Exporting a row's
+#: buffer costs about as much as copying 4 KiB, so copying never costs more
+#: than reading in place would, and never more than twice the small rows.
+_JOIN_MAX = 4096
 COLUMNS = ("words", "ignored", "long", "fraction")
 
 
@@ -90,223 +94,130 @@ def _rebuild_batch_error(*args: Any) -> BatchDecodeError:
     return e
 
 
-# --- native calls -------------------------------------------------------
+# --- Arrow columns ---------------------------------------------------------
 
 
-class _Out:
-    """The result columns, owned by NumPy and filled in place by Rust (no
-    cdata outlives a call, and nothing is copied afterwards).
-
-    The three counts and the fraction are the rows of one 4 x n block, so
-    that a call makes one allocation and one cffi buffer for them: five of
-    each cost 2 µs more on the 206 enwiki pages.
-    """
-
-    def __init__(self, n: int) -> None:
-        self._block = block = np.zeros((4, n), dtype=np.int64)
-        self.words, self.ignored, self.long = block[0], block[1], block[2]
-        self.fraction = block[3].view(np.float64)
-        self.fraction.fill(np.nan)
-        self.status = np.zeros(n, dtype=np.uint8)
-
-    def __len__(self) -> int:
-        return len(self.status)
-
-    def columns(self, start: int = 0, stop: int | None = None) -> Any:
-        """An ``SlColumns *`` for rows ``start:stop`` (keep it only for the call)."""
-        n = len(self.status)
-        stop = n if stop is None else stop
-        if stop <= start:
-            return _ffi_.new("SlColumns *"), None  # no rows: null pointers
-        block = _ffi_.from_buffer("uint64_t[]", self._block, require_writable=True)
-        status = _ffi_.from_buffer("uint8_t[]", self.status, require_writable=True)
-        cols = _ffi_.new(
-            "SlColumns *",
-            {
-                "words": block + start,
-                "ignored": block + (n + start),
-                "long_words": block + (2 * n + start),
-                "fraction": _ffi_.cast("double *", block + (3 * n + start)),
-                "status": status + start,
-            },
-        )
-        return cols, (block, status)
-
-    def take(self, idx: np.ndarray[Any, Any], other: _Out) -> None:
-        """Rows `idx` of self are the rows of `other`, in order."""
-        for name in ("words", "ignored", "long", "fraction", "status"):
-            getattr(self, name)[idx] = getattr(other, name)
-
-
-def _ptr(address: int) -> Any:
-    return _ffi_.cast("uint8_t *", address)
-
-
-def _run(status: int) -> None:
-    if status == _lib.SL_STATUS_BAD_LAYOUT:
-        raise OptionError("the column's offsets or validity bitmap are inconsistent")
-    _ffi.check(status)
-
-
-def _count_offsets(opts: Any, data: bytes, offsets: np.ndarray[Any, Any], threads: int) -> _Out:
-    n = len(offsets) - 1
-    out = _Out(n)
-    offs = _ffi_.from_buffer("int64_t[]", offsets)
-    cols, _keep = out.columns()
-    _run(_lib.sl_count_offsets64(opts, data, len(data), offs, n, _ffi.NULL, 0, 0, threads, cols))
-    return out
-
-
-def _count_storage(opts: Any, rows: list[tuple[int, int]], widths: list[int], threads: int) -> _Out:
-    """Count strs in their own storage: (address, length) and width each.
-    The caller keeps the strs alive."""
-    n = len(rows)
-    out = _Out(n)
-    table = np.array(rows, dtype=np.uint64).reshape(n, 2)  # SlStr: pointer, length
-    width = np.array(widths, dtype=np.uint8)
-    cols, _keep = out.columns()
-    _run(
-        _lib.sl_count_rows(
-            opts,
-            _ffi_.cast("SlStr *", _ffi_.from_buffer("uint64_t[]", table)),
-            _ffi_.from_buffer("uint8_t[]", width),
-            n,
-            threads,
-            cols,
-        )
-    )
-    return out
-
-
-def _count_arrow_chunk(opts: Any, arr: Any, threads: int, out: _Out, at: int) -> None:
-    """Count `arr` into rows ``at : at + len(arr)`` of `out`."""
+def _arrow_chunk(opts: Any, arr: Any, threads: int, out: Columns, at: int) -> None:
+    """Count the Arrow array `arr` into rows ``at : at + len(arr)`` of
+    `out`, reading its buffers in place. Their sizes are checked here
+    against the array's length; the offsets and views inside them are
+    checked by Rust before it follows them."""
     import pyarrow as pa
 
     t = arr.type
     n = len(arr)
-    out, _keep = out.columns(at, at + n)
     bufs = arr.buffers()
-    validity = bufs[0]
-    vptr = _ptr(validity.address) if validity is not None else _ffi.NULL
-    vlen = validity.size if validity is not None else 0
     off = arr.offset
+    if pa.types.is_null(t):  # every row null (pa.array([None, None]))
+        out.status[at : at + n] = _NULL_ROW
+        return
+    validity = bufs[0]
+    bits = (validity.address, validity.size, off) if validity is not None else (0, 0, 0)
+    what = f"the Arrow {t} array"
+
+    def data(b: Any) -> tuple[int, int]:
+        return (b.address, b.size) if b is not None else (0, 0)
+
     if pa.types.is_string(t) or pa.types.is_binary(t):
-        offsets = _ffi_.cast("int32_t *", bufs[1].address + 4 * off)
-        data = bufs[2]
-        dptr, dlen = (_ptr(data.address), data.size) if data is not None else (_ffi.NULL, 0)
-        if n and bufs[1].size < 4 * (off + n + 1):
-            raise OptionError("the Arrow offsets buffer is shorter than the array")
-        status = _lib.sl_count_offsets32(
-            opts, dptr, dlen, offsets, n, vptr, vlen, off, threads, out
-        )
+        width = 4
     elif pa.types.is_large_string(t) or pa.types.is_large_binary(t):
-        offsets = _ffi_.cast("int64_t *", bufs[1].address + 8 * off)
-        data = bufs[2]
-        dptr, dlen = (_ptr(data.address), data.size) if data is not None else (_ffi.NULL, 0)
-        if n and bufs[1].size < 8 * (off + n + 1):
-            raise OptionError("the Arrow offsets buffer is shorter than the array")
-        status = _lib.sl_count_offsets64(
-            opts, dptr, dlen, offsets, n, vptr, vlen, off, threads, out
-        )
+        width = 8
     elif pa.types.is_string_view(t) or pa.types.is_binary_view(t):
         views = bufs[1]
-        if n and views.size < 16 * (off + n):
-            raise OptionError("the Arrow views buffer is shorter than the array")
-        data_bufs = [b for b in bufs[2:] if b is not None]
-        strs = _ffi_.new("SlStr[]", max(len(data_bufs), 1))
-        for i, b in enumerate(data_bufs):
-            strs[i].ptr = _ptr(b.address)
-            strs[i].len = b.size
-        status = _lib.sl_count_views(
-            opts,
-            _ptr(views.address + 16 * off),
-            n,
-            strs,
-            len(data_bufs),
-            vptr,
-            vlen,
-            off,
-            threads,
-            out,
+        if n and (views is None or views.size < 16 * (off + n)):
+            raise ArgumentTypeError(f"{what}: its views buffer is shorter than the array")
+        buffers = [data(b) for b in bufs[2:] if b is not None]
+        _ffi.count_views(
+            opts, out, at, n, views.address + 16 * off if n else 0, buffers, bits, threads, what
         )
+        return
     else:
         raise ArgumentTypeError(f"an Arrow array of {t} is not text (string or binary)")
-    _run(status)
+    offsets = bufs[1]
+    if n and (offsets is None or offsets.size < width * (off + n + 1)):
+        raise ArgumentTypeError(f"{what}: its offsets buffer is shorter than the array")
+    start = offsets.address + width * off if n else 0
+    _ffi.count_offsets(opts, out, at, n, data(bufs[2]), start, 8 * width, bits, threads, what)
 
 
 # --- inputs -------------------------------------------------------------
 
 
-def _list_rows(items: list[Any], str_opts: Any, bytes_opts: Any, threads: int) -> _Out:
-    """Rows from Python objects: str, bytes-like or None."""
+def _is_missing(x: Any) -> bool:
+    """NaN and ``pd.NA``: what pandas puts in an object column for a
+    missing value (``None`` is tested first, by the caller)."""
+    if isinstance(x, float):
+        return x != x
+    t = type(x)
+    return t.__name__ == "NAType" and t.__module__.startswith("pandas")
+
+
+def _list_rows(items: list[Any], str_opts: Any, bytes_opts: Any, threads: int) -> Columns:
+    """Rows from Python objects: str, bytes-like, None, NaN or ``pd.NA``.
+
+    Short strs are encoded and joined into one buffer, and so are exact
+    bytes under `_JOIN_MAX`; long exact strs are read in their own storage
+    and every other bytes-like object in its own buffer (no copy)."""
     n = len(items)
-    rows = _Out(n)
-    str_idx: list[int] = []
-    str_enc: list[bytes] = []
-    bytes_idx: list[int] = []
-    bytes_val: list[bytes] = []
+    rows = Columns(n)
+    joined: dict[bool, tuple[list[int], list[bytes]]] = {True: ([], []), False: ([], [])}
+    in_place: dict[bool, tuple[list[int], list[Any]]] = {True: ([], []), False: ([], [])}
     null_idx: list[int] = []
-    # Long exact strs are read in their own storage (see _ffi.str_storage).
-    units_idx: list[int] = []
-    units_rows: list[tuple[int, int]] = []
-    units_width: list[int] = []
-    for i, x in enumerate(items):
-        if type(x) is str and len(x) >= _ffi.UNITS_MIN and (u := _ffi.str_storage(x)) is not None:
-            units_idx.append(i)
-            units_rows.append((u[0], u[1]))
-            units_width.append(u[2])
-        elif isinstance(x, str):
-            str_idx.append(i)
-            str_enc.append(x.encode("utf-8", "surrogatepass"))
-        elif x is None:
-            null_idx.append(i)
-        elif isinstance(x, bytes):
-            bytes_idx.append(i)
-            bytes_val.append(x)
-        else:
-            try:
-                with memoryview(x) as mv:
-                    bytes_val.append(mv.tobytes())
-                bytes_idx.append(i)
-            except TypeError:
-                if isinstance(x, float) and x != x:  # NaN: pandas' missing value
-                    null_idx.append(i)
-                    continue
-                raise ArgumentTypeError(
-                    f"row {i}: texts must be str, bytes-like or None, not {type(x).__name__}"
-                ) from None
-    # A str is always decodable (surrogates included); bytes follow `errors`.
-    for idx, vals, opts in ((str_idx, str_enc, str_opts), (bytes_idx, bytes_val, bytes_opts)):
-        if not idx:
-            continue
-        lens = np.fromiter(map(len, vals), dtype=np.int64, count=len(vals))
-        offsets = np.zeros(len(vals) + 1, dtype=np.int64)
-        np.cumsum(lens, out=offsets[1:])
-        rows.take(np.asarray(idx), _count_offsets(opts, b"".join(vals), offsets, threads))
-    if units_idx:
-        rows.take(np.asarray(units_idx), _count_storage(str_opts, units_rows, units_width, threads))
+    views: list[memoryview] = []
+    try:
+        for i, x in enumerate(items):
+            if type(x) is str:
+                if len(x) >= _ffi.UNITS_MIN and _ffi.str_storage(x) is not None:
+                    in_place[True][0].append(i)
+                    in_place[True][1].append(x)
+                else:
+                    joined[True][0].append(i)
+                    joined[True][1].append(x.encode("utf-8", "surrogatepass"))
+            elif type(x) is bytes and len(x) < _JOIN_MAX:
+                joined[False][0].append(i)
+                joined[False][1].append(x)
+            elif isinstance(x, str):  # a subclass: encoded as the str it holds
+                joined[True][0].append(i)
+                joined[True][1].append(str.encode(x, "utf-8", "surrogatepass"))
+            elif x is None or _is_missing(x):
+                null_idx.append(i)
+            else:
+                mv = _ffi.byte_view(x, f"row {i}", "a str, a bytes-like object or None")
+                views.append(mv)
+                in_place[False][0].append(i)
+                in_place[False][1].append(mv)
+        for is_str, (idx, vals) in joined.items():
+            if idx:
+                lens = np.fromiter(map(len, vals), dtype=np.int64, count=len(vals))
+                offsets = np.zeros(len(vals) + 1, dtype=np.int64)
+                np.cumsum(lens, out=offsets[1:])
+                opts = str_opts if is_str else bytes_opts
+                rows.take(
+                    np.asarray(idx), _ffi.count_joined(opts, b"".join(vals), offsets, threads)
+                )
+        for is_str, (idx, vals) in in_place.items():
+            if idx:
+                opts = str_opts if is_str else bytes_opts
+                rows.take(np.asarray(idx), _ffi.count_rows(opts, vals, threads))
+    finally:
+        for mv in views:
+            mv.release()
     if null_idx:
         rows.status[np.asarray(null_idx)] = _NULL_ROW
     return rows
 
 
-def _numpy_rows(arr: np.ndarray[Any, Any], str_opts: Any, bytes_opts: Any, threads: int) -> _Out:
+def _numpy_rows(arr: np.ndarray[Any, Any], str_opts: Any, bytes_opts: Any, threads: int) -> Columns:
     if arr.ndim != 1:
         raise ArgumentTypeError(f"a NumPy array of texts must be 1-D, not {arr.ndim}-D")
     if arr.dtype.kind == "S":
-        data = np.ascontiguousarray(arr)
-        width = data.dtype.itemsize
-        rows = _Out(len(data))
-        buf = _ffi_.from_buffer("uint8_t[]", data) if data.nbytes else _ffi.NULL
-        cols, _keep = rows.columns()
-        _run(_lib.sl_count_fixed(bytes_opts, buf, data.nbytes, width, threads, cols))
-        return rows
+        return _ffi.count_fixed(bytes_opts, np.ascontiguousarray(arr), threads)
     if arr.dtype.kind in "UO":
         return _list_rows(arr.tolist(), str_opts, bytes_opts, threads)
     raise ArgumentTypeError(f"a NumPy array of {arr.dtype} is not texts (use U, S or object)")
 
 
-def _arrow_rows(chunks: Iterable[Any], opts: Any, threads: int) -> _Out:
+def _arrow_rows(chunks: Iterable[Any], opts: Any, threads: int) -> Columns:
     """Rows of Arrow arrays, read in place. Arrow strings are UTF-8 by
     contract, but a buffer can break it: they are decoded like bytes (with
     the caller's `errors`), so a broken one cannot become a silent wrong
@@ -316,15 +227,15 @@ def _arrow_rows(chunks: Iterable[Any], opts: Any, threads: int) -> _Out:
     if threads != 1:
         # Wake the worker threads while the column is read (a thread idle
         # for a while can take longer to wake than the counting takes).
-        _lib.sl_wake_threads(sum(c.nbytes for c in chunks), n, threads)
+        _ffi.wake_threads(sum(c.nbytes for c in chunks), n, threads)
     import pyarrow as pa
 
-    rows = _Out(n)
+    rows = Columns(n)
     at = 0
     for c in chunks:
         if pa.types.is_dictionary(c.type):
             c = c.cast(pa.large_string())  # a copy: dictionaries are not rows
-        _count_arrow_chunk(opts, c, threads, rows, at)
+        _arrow_chunk(opts, c, threads, rows, at)
         at += len(c)
     return rows
 
@@ -332,15 +243,15 @@ def _arrow_rows(chunks: Iterable[Any], opts: Any, threads: int) -> _Out:
 # --- outputs ------------------------------------------------------------
 
 
-def _columns(rows: _Out) -> tuple[Any, ...]:
+def _columns(rows: Columns) -> tuple[Any, ...]:
     return rows.words, rows.ignored, rows.long, rows.fraction, rows.status != _OK
 
 
-def _to_numpy(rows: _Out) -> CountsArrays:
+def _to_numpy(rows: Columns) -> CountsArrays:
     return CountsArrays(*_columns(rows))
 
 
-def _to_arrow(rows: _Out) -> Any:
+def _to_arrow(rows: Columns) -> Any:
     import pyarrow as pa
 
     n = len(rows)
@@ -351,7 +262,7 @@ def _to_arrow(rows: _Out) -> Any:
     else:
         # No null row: the count columns are read in place from the block
         # (2 µs less than three `pa.array` calls).
-        block = pa.py_buffer(rows._block)
+        block = pa.py_buffer(rows.block)
         i64 = pa.int64()
         counts = [pa.Array.from_buffers(i64, n, [None, block], 0, k * n) for k in range(3)]
     # from_arrays, not pa.table({...}): half the fixed cost of a call.
@@ -361,7 +272,7 @@ def _to_arrow(rows: _Out) -> Any:
     )
 
 
-def _to_pandas(rows: _Out, index: Any) -> Any:
+def _to_pandas(rows: Columns, index: Any) -> Any:
     import pandas as pd
 
     words, ignored, long, fraction, null = _columns(rows)
@@ -376,7 +287,7 @@ def _to_pandas(rows: _Out, index: Any) -> Any:
     )
 
 
-def _to_polars(rows: _Out) -> Any:
+def _to_polars(rows: Columns) -> Any:
     import polars as pl
 
     return pl.from_arrow(_to_arrow(rows))
@@ -419,30 +330,38 @@ def count_many(
     >>> r.words.tolist(), r.null.tolist(), float(r.fraction[0])
     ([5, 0, 1], [False, True, False], 0.3333333333333333)
     """
-    str_opts = _options(longer_than, ignore, errors, True)
-    bytes_opts = _options(longer_than, ignore, errors, False)
-    nthreads = _threads(threads)
+    str_opts = _options.options(longer_than, ignore, errors, True)
+    bytes_opts = _options.options(longer_than, ignore, errors, False)
+    nthreads = _options.threads(threads)
+    _refuse_tables(texts)
     mod = _module_of(texts)
 
-    if mod == "pandas" and hasattr(texts, "index") and hasattr(texts, "array"):
-        arrow = getattr(texts.array, "__arrow_array__", None)
-        if arrow is not None:
-            chunked = arrow()
-            rows = _arrow_rows(chunked.chunks, bytes_opts, nthreads)
-        else:
-            rows = _numpy_rows(texts.to_numpy(dtype=object), str_opts, bytes_opts, nthreads)
-        return _finish(rows, lambda r: _to_pandas(r, texts.index), texts, errors)
+    def finish(rows: Columns, convert: Callable[[Columns], Any], source: Any) -> Any:
+        return _finish(rows, convert, source, bytes_opts)
+
+    if mod == "pandas":
+        dtype = texts.dtype
+        if getattr(dtype, "storage", None) == "pyarrow" or hasattr(dtype, "pyarrow_dtype"):
+            arrow = texts.array.__arrow_array__()  # a ChunkedArray, or an Array
+            chunks = getattr(arrow, "chunks", [arrow])
+            rows = _arrow_rows(chunks, bytes_opts, nthreads)
+            return finish(rows, lambda r: _to_pandas(r, texts.index), arrow)
+        # Objects, or pandas' python-backed strings: every missing value
+        # (None, NaN, pd.NA) as None.
+        values = texts.to_numpy(dtype=object, na_value=None)
+        rows = _numpy_rows(values, str_opts, bytes_opts, nthreads)
+        return finish(rows, lambda r: _to_pandas(r, texts.index), values)
     if mod == "polars" and hasattr(texts, "to_arrow"):
         arr = texts.to_arrow()
         chunks = getattr(arr, "chunks", [arr])
-        return _finish(_arrow_rows(chunks, bytes_opts, nthreads), _to_polars, arr, errors)
+        return finish(_arrow_rows(chunks, bytes_opts, nthreads), _to_polars, arr)
     if mod == "pyarrow":
         chunks = getattr(texts, "chunks", None)
         if chunks is None:
             chunks = [texts]
-        return _finish(_arrow_rows(chunks, bytes_opts, nthreads), _to_arrow, texts, errors)
+        return finish(_arrow_rows(chunks, bytes_opts, nthreads), _to_arrow, texts)
     if isinstance(texts, np.ndarray):
-        return _finish(_numpy_rows(texts, str_opts, bytes_opts, nthreads), _to_numpy, texts, errors)
+        return finish(_numpy_rows(texts, str_opts, bytes_opts, nthreads), _to_numpy, texts)
     if hasattr(texts, "__arrow_c_stream__") or hasattr(texts, "__arrow_c_array__"):
         try:
             import pyarrow as pa
@@ -455,7 +374,7 @@ def count_many(
         else:
             chunks = [pa.array(texts)]
         source = pa.chunked_array(chunks)
-        return _finish(_arrow_rows(chunks, bytes_opts, nthreads), _to_arrow, source, errors)
+        return finish(_arrow_rows(chunks, bytes_opts, nthreads), _to_arrow, source)
     if isinstance(texts, (str, bytes)):
         raise ArgumentTypeError(
             "count_many takes a collection of texts, not a single text (use count)"
@@ -466,10 +385,37 @@ def count_many(
         raise ArgumentTypeError(
             f"texts must be a collection of texts, not {type(texts).__name__}"
         ) from None
-    return _finish(_list_rows(items, str_opts, bytes_opts, nthreads), _to_numpy, items, errors)
+    return finish(_list_rows(items, str_opts, bytes_opts, nthreads), _to_numpy, items)
 
 
-def _finish(rows: _Out, convert: Any, source: Any, errors: str) -> Any:
+def _refuse_tables(texts: Any) -> None:
+    """`ArgumentTypeError` for a table or a single value, which are not a
+    column of texts, saying what to pass instead."""
+    kind = type(texts).__name__
+    mod = _module_of(texts)
+    if mod in ("pandas", "polars", "pyarrow") and kind in (
+        "DataFrame",
+        "LazyFrame",
+        "Table",
+        "RecordBatch",
+        "RecordBatchReader",
+    ):
+        raise ArgumentTypeError(
+            f"count_many takes one column of texts, not a {mod} {kind}: "
+            f"pass the column, for example data['text']"
+        )
+    if mod == "pyarrow" and kind.endswith("Scalar"):
+        raise ArgumentTypeError(
+            f"count_many takes a column of texts, not a pyarrow {kind}: "
+            "use shortlong.count(scalar.as_py()) for one text"
+        )
+    if mod == "pandas" and not hasattr(texts, "array"):
+        raise ArgumentTypeError(f"count_many takes a column of texts, not a pandas {kind}")
+
+
+def _finish(rows: Columns, convert: Callable[[Columns], Any], source: Any, opts: Any) -> Any:
+    """`convert(rows)`, or, when some rows are not UTF-8, `BatchDecodeError`
+    carrying it, with the first failing row's bytes and offset."""
     if not np.count_nonzero(rows.status):  # every row counted: the usual case
         return convert(rows)
     bad = np.flatnonzero(rows.status == _INVALID)
@@ -477,36 +423,39 @@ def _finish(rows: _Out, convert: Any, source: Any, errors: str) -> Any:
         return convert(rows)
     first = int(bad[0])
     # Only the failing row is counted again, alone, to learn where it fails.
-    from . import count
-
     raw = _row_bytes(source, first)
     try:
-        count(raw if raw is not None else b"", errors=errors)
-        raise AssertionError("unreachable: the row failed in the batch")  # pragma: no cover
+        _ffi.count(opts, raw, 1)
     except DecodeError as one:
         err = BatchDecodeError(one.object, one.start, one.end, one.reason, one.offset, first)
-    except AssertionError:  # pragma: no cover - the row's bytes are not at hand
-        err = BatchDecodeError(b"", 0, 0, "invalid UTF-8", 0, first)
+    else:  # pragma: no cover - the batch and the single count disagree
+        raise AssertionError(f"row {first} failed in the batch but not alone")
     err.rows = bad.tolist()
     rows.status[bad] = _NULL_ROW
     err.partial = convert(rows)
     raise err
 
 
-def _row_bytes(source: Any, i: int) -> bytes | None:
-    """The raw bytes of row `i` of an indexable column (best effort)."""
-    try:
-        x = source.iloc[i] if hasattr(source, "iloc") else source[i]
-        if hasattr(x, "as_py"):
-            x = x.as_py()
-        if isinstance(x, str):
-            return x.encode("utf-8", "surrogatepass")
-        if isinstance(x, bytes):
-            return x
-        with memoryview(x) as mv:
-            return mv.tobytes()
-    except Exception:
-        return None
+def _row_bytes(source: Any, i: int) -> Any:
+    """The raw bytes of row `i` of the column that `source` is (as counted:
+    a bytes-like row, or an Arrow row viewed as binary)."""
+    if _module_of(source) == "pyarrow":
+        import pyarrow as pa
+
+        t = source.type
+        binary = (
+            pa.large_binary()
+            if pa.types.is_large_string(t) or pa.types.is_large_binary(t)
+            else pa.binary_view()
+            if pa.types.is_string_view(t) or pa.types.is_binary_view(t)
+            else pa.binary()
+        )
+        row = source.slice(i, 1)
+        if not pa.types.is_dictionary(t):
+            row = row.cast(binary)  # reinterprets: a string row is not decoded
+        value = row[0].as_py()
+        return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+    return source[i]
 
 
 __all__ = ["BatchDecodeError", "CountsArrays", "count_many"]
