@@ -13,7 +13,7 @@ LIB    := target/release/libshortlong_ffi.a
 HEADER := crates/shortlong-ffi/include/shortlong.h
 CEX    := examples/c/count_file
 
-.PHONY: run test venv develop lint rust-test c-example py-test header clean bench bench-kernels sanitize
+.PHONY: run test venv develop lint rust-test c-example py-test py-pythons wheel check-input header clean bench bench-kernels bench-pythons sanitize
 
 $(VENV)/.installed: requirements-dev.txt
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs"; exit 1; }
@@ -22,17 +22,39 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
+WHEELS := target/wheels
+
 venv: $(VENV)/.installed
 
-# Build the Rust library and install the package into .venv (editable).
+# Build the Rust library and install the package into .venv (editable). uv
+# installs the dependencies: pip printed a line for each optional one.
 develop: venv
 	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH \
-	  $(VENV)/bin/maturin develop --release -q
+	  $(VENV)/bin/maturin develop --release -q --uv
 
-run: develop
+# The input first: a missing file is said before anything is built.
+check-input:
+	@[ -f "$(FILE)" ] || { \
+	  echo "make run: $(FILE) not found."; \
+	  echo "  The sample is formalSentences.txt, the 1.1 MB text of the article in ../shared/seed.md"; \
+	  echo "  (a checkout of shortlong keeps it in ../shared/data/). Or count any UTF-8 file:"; \
+	  echo "  make run FILE=path/to/file.txt"; exit 1; }
+
+run: check-input
+	@$(MAKE) --no-print-directory develop
 	$(PY) bench/compare_seed.py $(FILE)
 
-test: lint rust-test sanitize c-example py-test
+# A wheel that pip accepts on older Linux too (manylinux2014: glibc 2.17),
+# linked with zig (from PyPI, no download of its own); it is py3-none, one
+# for every Python 3.9+ and PyPy. Without Rust, `pip install` it.
+wheel: venv
+	rm -rf $(WHEELS)
+	$(PY) -m pip install -q ziglang==0.17.1
+	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH \
+	  $(VENV)/bin/maturin build --release -q --zig --compatibility manylinux2014 -o $(WHEELS)
+	@ls $(WHEELS)/*.whl
+
+test: lint rust-test sanitize c-example py-test py-pythons
 	@echo "make test: all suites passed"
 
 lint: venv
@@ -90,6 +112,16 @@ py-test: develop c-example
 	$(VENV)/bin/pytest -q -p no:cacheprovider --doctest-modules python/shortlong \
 	  --ignore=python/shortlong/__main__.py
 
+# The suite on every other interpreter (CPython 3.9-3.13, PyPy), from the
+# wheel, as users install it (see tests/pythons.sh; 3.11 is py-test's).
+py-pythons: wheel
+	tests/pythons.sh $$(ls $(WHEELS)/*.whl)
+
+# short_long(str) against str.encode() of the same str, on every interpreter
+# that py-pythons set up.
+bench-pythons:
+	for py in .venvs/*/bin/python $(PY); do $$py bench/str_paths.py --short; done
+
 clean:
 	cargo clean
-	rm -rf $(VENV) $(CEX) python/shortlong/_native
+	rm -rf $(VENV) .venvs $(CEX) python/shortlong/_native

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pytest
+
+pytest.importorskip("dask.dataframe")
+pytest.importorskip("distributed")
+
 import dask.bag as db
 import dask.dataframe as dd
 import pandas as pd
-import pytest
 import shortlong
 import shortlong.dask as sd
 from conftest import reference_counts, wiki_pages

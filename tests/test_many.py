@@ -11,15 +11,18 @@ import threading
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import polars as pl
-import pyarrow as pa
 import pytest
 import shortlong
 from conftest import reference_counts, wiki_pages
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shortlong import BatchDecodeError, CountsArrays, count_many
+
+# The data-frame libraries are part of what is tested here (every input
+# type against every other); where one is not installed (PyPy), skip.
+pa = pytest.importorskip("pyarrow")
+pd = pytest.importorskip("pandas")
+pl = pytest.importorskip("polars")
 
 
 def expected(texts: list[str | None]) -> list[tuple[int, int, int] | None]:

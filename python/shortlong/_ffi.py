@@ -282,6 +282,25 @@ def byte_view(obj: Any, what: str, accepted: str = "a str or a bytes-like object
     return mv
 
 
+_PIECE = 256
+
+
+def encode(text: str) -> bytes:
+    """The UTF-8 of any str, lone surrogates encoded as Python's
+    surrogatepass does. PyPy's error handler takes time quadratic in the
+    number of surrogates of one call, so a long str with them is encoded in
+    pieces (each surrogate encodes alone, so a cut anywhere is safe)."""
+    try:
+        return str.encode(text)
+    except UnicodeEncodeError:
+        if len(text) <= _PIECE:
+            return str.encode(text, "utf-8", "surrogatepass")
+        return b"".join(
+            str.encode(text[i : i + _PIECE], "utf-8", "surrogatepass")
+            for i in range(0, len(text), _PIECE)
+        )
+
+
 def text_arg(text: Any, what: str = "text") -> TextArg:
     """Turn any text argument into a `TextArg`, or raise `ArgumentTypeError`."""
     if type(text) is str:
@@ -289,10 +308,10 @@ def text_arg(text: Any, what: str = "text") -> TextArg:
             s = str_storage(text)
             if s is not None:
                 return TextArg(ffi.cast("uint8_t *", s[0]), s[1], s[2], True)
-        data = text.encode("utf-8", "surrogatepass")
+        data = encode(text)
         return TextArg(data, len(data), 0, True)
     if isinstance(text, str):  # a subclass: its own methods may lie; its data is a str
-        data = str.encode(text, "utf-8", "surrogatepass")
+        data = encode(str.__str__(text))
         return TextArg(data, len(data), 0, True)
     if type(text) is bytes:
         return TextArg(text, len(text), 0, False)
@@ -550,7 +569,7 @@ def count_rows(opts: Any, rows: Sequence[Any], threads: int) -> Columns:
             if type(x) is str:
                 s = str_storage(x)
                 if s is None:
-                    x = x.encode("utf-8", "surrogatepass")
+                    x = encode(x)
                     held.append(x)
                 else:
                     table[i] = s[0], s[1]

@@ -172,13 +172,13 @@ def _list_rows(items: list[Any], str_opts: Any, bytes_opts: Any, threads: int) -
                     in_place[True][1].append(x)
                 else:
                     joined[True][0].append(i)
-                    joined[True][1].append(x.encode("utf-8", "surrogatepass"))
+                    joined[True][1].append(_ffi.encode(x))
             elif type(x) is bytes and len(x) < _JOIN_MAX:
                 joined[False][0].append(i)
                 joined[False][1].append(x)
             elif isinstance(x, str):  # a subclass: encoded as the str it holds
                 joined[True][0].append(i)
-                joined[True][1].append(str.encode(x, "utf-8", "surrogatepass"))
+                joined[True][1].append(_ffi.encode(str.__str__(x)))
             elif x is None or _is_missing(x):
                 null_idx.append(i)
             else:
@@ -217,6 +217,15 @@ def _numpy_rows(arr: np.ndarray[Any, Any], str_opts: Any, bytes_opts: Any, threa
     raise ArgumentTypeError(f"a NumPy array of {arr.dtype} is not texts (use U, S or object)")
 
 
+def _nbytes(arr: Any) -> int:
+    """About the bytes `arr` covers (a hint: its buffers' sizes where
+    pyarrow before 22 cannot say, as for string_view)."""
+    try:
+        return int(arr.nbytes)
+    except Exception:
+        return sum(b.size for b in arr.buffers() if b is not None)
+
+
 def _arrow_rows(chunks: Iterable[Any], opts: Any, threads: int) -> Columns:
     """Rows of Arrow arrays, read in place. Arrow strings are UTF-8 by
     contract, but a buffer can break it: they are decoded like bytes (with
@@ -227,7 +236,7 @@ def _arrow_rows(chunks: Iterable[Any], opts: Any, threads: int) -> Columns:
     if threads != 1:
         # Wake the worker threads while the column is read (a thread idle
         # for a while can take longer to wake than the counting takes).
-        _ffi.wake_threads(sum(c.nbytes for c in chunks), n, threads)
+        _ffi.wake_threads(sum(map(_nbytes, chunks)), n, threads)
     import pyarrow as pa
 
     rows = Columns(n)
