@@ -120,7 +120,7 @@ py-pythons: wheel
 # short_long(str) against str.encode() of the same str, on every interpreter
 # that py-pythons set up.
 bench-pythons:
-	for py in .venvs/*/bin/python $(PY); do $$py bench/str_paths.py --short; done
+	for py in .venvs/*/bin/python $(PY); do $$py bench/str_paths.py; done
 
 clean:
 	cargo clean
