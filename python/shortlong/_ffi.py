@@ -108,6 +108,19 @@ def decode_error(data: Any, err: Any, base: int = 0) -> DecodeError:
 # --- options ------------------------------------------------------------
 
 
+# The destructors of native objects hold `lib` (a default argument), so
+# that the library cannot be closed (CFFI's dlclose when `lib` is freed)
+# before the last of them has run: at interpreter exit, modules are cleared
+# in no fixed order, and a freed library's function is a jump into unmapped
+# memory (a segfault after pytest's doctest run, seen on 3.11).
+def _free_options(ptr: Any, _lib: Any = lib) -> None:
+    _lib.sl_options_free(ptr)
+
+
+def _free_stream(ptr: Any, _lib: Any = lib) -> None:
+    _lib.sl_stream_free(ptr)
+
+
 @functools.lru_cache(maxsize=128)
 def options(longer_than: int, ignore: tuple[bytes, ...], errors: int) -> Any:
     """A native ``SlOptions`` (freed when the cache drops it); the
@@ -125,7 +138,7 @@ def options(longer_than: int, ignore: tuple[bytes, ...], errors: int) -> Any:
         entry = ignore[bad[0]].decode("utf-8", "surrogatepass")
         raise OptionError(f"ignore entry {bad[0]} ({entry!r}): {message(status)}")
     check(status)
-    return ffi.gc(out[0], lib.sl_options_free)
+    return ffi.gc(out[0], _free_options)
 
 
 # --- reading a str where CPython keeps it ---------------------------------
@@ -379,7 +392,7 @@ class Stream:
     def __init__(self, opts: Any) -> None:
         out = ffi.new("SlStream **")
         check(lib.sl_stream_new(opts, out))
-        self._stream = ffi.gc(out[0], lib.sl_stream_free)
+        self._stream = ffi.gc(out[0], _free_stream)
         self._err = ffi.new("SlUtf8Error *")
         self._fed = 0
         # The last bytes fed: an invalid sequence can start in an earlier
