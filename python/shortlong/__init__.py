@@ -99,7 +99,8 @@ def _count(
 # two-argument native function that needs no options, no result buffer and
 # no status: `count_packed` returns the three counts packed in one integer
 # (or PACKED_NONE), `short_long_default_or_nan` the fraction (or NaN).
-# They are chosen by value (`_is_default`); anything else, long strs (read
+# They are chosen by value (the default options, compared as values, not
+# by identity); anything else, long strs (read
 # in place by `_ffi.text_arg`), and every error (PACKED_NONE, NaN) take the
 # general path above, which raises the right exception. A str is encoded
 # with `encode()` and no arguments, the fastest; a str with lone
@@ -125,18 +126,6 @@ def _unpack(v: int) -> WordCounts:
     if len(_packed_cache) < _PACKED_CACHE_MAX:
         _packed_cache[v] = c
     return c
-
-
-def _is_default(longer_than: Any, ignore: Any, errors: Any, threads: Any) -> bool:
-    """Whether the options are the defaults, by value (what the fast paths
-    assume). `count` and `short_long` inline this test."""
-    return (
-        threads is None
-        and errors == "strict"
-        and type(longer_than) is int
-        and longer_than == 8
-        and (ignore is DEFAULT_IGNORE or (type(ignore) is tuple and ignore == DEFAULT_IGNORE))
-    )
 
 
 def count(
@@ -165,7 +154,7 @@ def count(
     >>> count(b"Of the people", longer_than=2, ignore=("the", "Of"))
     WordCounts(words=3, ignored=2, long=1)
     """
-    if (  # _is_default, inlined
+    if (  # the default options, by value
         threads is None
         and errors == "strict"
         and type(longer_than) is int

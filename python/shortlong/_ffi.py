@@ -339,27 +339,13 @@ def text_arg(text: Any, what: str = "text") -> TextArg:
 
 # --- one text -------------------------------------------------------------
 #
-# Typed names for the raw functions that the fast paths of `count` and
+# Typed names for the two raw functions that the fast paths of `count` and
 # `short_long` call (in `shortlong/__init__.py`): in CFFI's ABI mode a Python
-# wrapper around them would cost a third of a call on a tiny text. Each
-# returns a value that the caller checks (a status goes to `check`).
+# wrapper around them would cost a third of a call on a tiny text. Neither
+# returns a status: PACKED_NONE or NaN sends the caller to the general path.
 
 count_packed: Callable[[Any, int], int] = lib.sl_count_packed
 short_long_default_or_nan: Callable[[Any, int], float] = lib.sl_short_long_default_or_nan
-short_long_or_nan: Callable[[Any, Any, int], float] = lib.sl_short_long_or_nan
-short_long_units_or_nan: Callable[[Any, Any, int, int], float] = lib.sl_short_long_units_or_nan
-count_quick: Callable[[Any, Any, int, Any], int] = lib.sl_count_quick
-count_units_raw: Callable[[Any, Any, int, int, int, Any], int] = lib.sl_count_units
-
-
-def counts_out() -> tuple[Any, Any]:
-    """A result buffer for `count_quick`: an ``array('Q')`` of three counts
-    and an ``SlCounts *`` into it (so that a result tuple is built from the
-    array in C instead of three cdata attribute reads)."""
-    import array
-
-    buf = array.array("Q", (0, 0, 0))
-    return buf, ffi.cast("SlCounts *", ffi.from_buffer("uint64_t[]", buf))
 
 
 def count(opts: Any, text: Any, threads: int) -> tuple[int, int, int]:
