@@ -348,6 +348,20 @@ count_packed: Callable[[Any, int], int] = lib.sl_count_packed
 short_long_default_or_nan: Callable[[Any, int], float] = lib.sl_short_long_default_or_nan
 
 
+count_quick: Callable[[Any, Any, int, Any], int] = lib.sl_count_quick
+count_units_raw: Callable[[Any, Any, int, int, int, Any], int] = lib.sl_count_units
+
+
+def counts_out() -> tuple[Any, Any]:
+    """A result buffer for `count_quick` and `count_units_raw`: an
+    ``array('Q')`` of three counts and an ``SlCounts *`` into it (a result
+    tuple is then built from the array in C, not from three cdata reads)."""
+    import array
+
+    buf = array.array("Q", (0, 0, 0))
+    return buf, ffi.cast("SlCounts *", ffi.from_buffer("uint64_t[]", buf))
+
+
 def count(opts: Any, text: Any, threads: int) -> tuple[int, int, int]:
     """(words, ignored, long) of any text argument; every error raised."""
     arg = text_arg(text)
