@@ -104,7 +104,9 @@ $(CEX): examples/c/count_file.c $(HEADER) $(LIB)
 # The C example is compiled here and run (plain and under valgrind) by
 # tests/test_c_example.py, which checks its output against the reference.
 c-example: $(CEX)
-	@command -v valgrind >/dev/null || { echo "installing valgrind"; apt-get update -qq && apt-get install -y -qq valgrind; }
+	@command -v valgrind >/dev/null || { echo "installing valgrind"; \
+	  { apt-get update -qq && apt-get install -y -qq valgrind; } || \
+	  echo "valgrind could not be installed: the valgrind test skips"; }
 
 py-test: develop c-example
 	$(VENV)/bin/mypy
